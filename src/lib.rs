@@ -1,18 +1,29 @@
 //! # goodhart
 //!
-//! Makes two results about KL-regularised RL checkable:
+//! Makes two results about KL-regularised RL checkable by anyone:
 //!
-//! | paper | result | module |
+//! | paper | results | module |
 //! |---|---|---|
-//! | Kwa, Thomas, Garriga-Alonso 2024, *Catastrophic Goodhart* | Theorems 1–6, Corollary 1, counterexample, best-of-n | [`theory::goodhart`] |
+//! | Kwa, Thomas, Garriga-Alonso 2024, *Catastrophic Goodhart* | Theorems 1–6, Corollary 1, the weakened-independence counterexample, best-of-n | [`theory::goodhart`] |
 //!
-//! The exactness layer ([`numerics`], [`prob`]) is shared by every result: validated
-//! distributions, log-space sums, Neumaier summation, exact KL and the tilted policy.
+//! Layout: [`numerics`] and [`prob`] are the exactness layer every theorem depends on
+//! (log-space, Neumaier sums, exact KL, the tilted policy); [`dist`] the continuous laws with
+//! their tails; [`theory`] the results as [`report::Check`]s; [`figures`] one producer per
+//! figure (compute → tidy table → SVG) writing through [`output`]; [`config`] the TOML
+//! boundary; [`sim`] seeds, progress and Ctrl-C; [`cli`] the `goodhart` command.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
+pub mod cli;
+pub mod config;
 pub mod error;
+pub mod figures;
 pub mod numerics;
+pub mod output;
 pub mod prob;
+pub mod report;
+pub mod sim;
+pub mod theory;
 
 pub use error::{Error, Result};

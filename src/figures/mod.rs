@@ -1,0 +1,8 @@
+//! Figures: one producer per figure (compute → tidy table → SVG), a registry instead of a
+//! Makefile, and one writer that saves `ID.svg`, `ID.csv` (tidy) and `ID.json` (provenance)
+//! atomically. Each producer parses its own typed config from the embedded default
+//! (`simulations/ID.toml`) or a user's file.
+
+mod registry;
+
+pub use registry::{find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};

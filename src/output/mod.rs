@@ -1,0 +1,10 @@
+//! Writing results: tidy CSV tables, JSON, provenance records, all written atomically
+//! (temp file in the target directory + rename, so a crash never leaves half a file).
+
+pub mod atomic;
+pub mod provenance;
+pub mod table;
+
+pub use atomic::write_atomic;
+pub use provenance::Provenance;
+pub use table::{Cell, Table};

@@ -1,0 +1,126 @@
+//! Provenance of every output: which command made it, with which resolved config and seed,
+//! from which commit, with which versions (spec: CONTRACT.md "Outputs of a figure").
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The provenance record written as `ID.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// Figure / simulation id.
+    pub id: String,
+    /// Paper key as in the theorem report.
+    pub paper: String,
+    /// The paper's own figure number, or `null`.
+    pub figure: Option<String>,
+    /// Title.
+    pub title: String,
+    /// argv that regenerates it.
+    pub command: Vec<String>,
+    /// Resolved config (defaults filled in).
+    pub config: serde_json::Value,
+    /// SHA-256 of the canonical JSON of `config`.
+    pub config_hash: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Whether the quick (CI) preset was used.
+    pub quick: bool,
+    /// `git rev-parse HEAD` of the working tree, if any.
+    pub git_commit: Option<String>,
+    /// Whether the working tree had uncommitted changes.
+    pub git_dirty: Option<bool>,
+    /// Versions of goodhart, rustc and value-relevant crates.
+    pub versions: Versions,
+    /// Source file of the producer.
+    pub source: String,
+    /// Summary numbers computed by the producer.
+    pub summary: serde_json::Value,
+    /// Wall time in seconds.
+    pub wall_s: f64,
+    /// Seconds since the Unix epoch when written.
+    pub timestamp_unix: u64,
+}
+
+/// Versions recorded in every provenance record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Versions {
+    /// This crate.
+    pub goodhart: &'static str,
+    /// The compiler.
+    pub rustc: &'static str,
+    /// rand.
+    pub rand: &'static str,
+    /// rand_distr.
+    pub rand_distr: &'static str,
+    /// rand_chacha.
+    pub rand_chacha: &'static str,
+    /// statrs.
+    pub statrs: &'static str,
+    /// plotters.
+    pub plotters: &'static str,
+    /// CPU features relevant to speed (not to values).
+    pub cpu_features: Vec<&'static str>,
+}
+
+impl Versions {
+    /// The versions of this build.
+    pub fn current() -> Self {
+        Self {
+            goodhart: env!("CARGO_PKG_VERSION"),
+            rustc: env!("GOODHART_RUSTC_VERSION"),
+            rand: env!("GOODHART_DEP_RAND"),
+            rand_distr: env!("GOODHART_DEP_RAND_DISTR"),
+            rand_chacha: env!("GOODHART_DEP_RAND_CHACHA"),
+            statrs: env!("GOODHART_DEP_STATRS"),
+            plotters: env!("GOODHART_DEP_PLOTTERS"),
+            cpu_features: cpu_features(),
+        }
+    }
+}
+
+fn cpu_features() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut v = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            v.push("avx2");
+        }
+        if std::is_x86_feature_detected!("fma") {
+            v.push("fma");
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            v.push("avx512f");
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    v.push("neon");
+    v
+}
+
+/// SHA-256 hex of a JSON value's canonical text (serde_json maps are sorted: BTreeMap).
+pub fn hash_json(v: &serde_json::Value) -> String {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    let d = Sha256::digest(text.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `(commit, dirty)` of the git work tree containing the current directory, if any.
+pub fn git_state() -> (Option<String>, Option<bool>) {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = run(&["rev-parse", "HEAD"]);
+    let dirty = commit.as_ref().and_then(|_| run(&["status", "--porcelain", "--untracked-files=no"])).map(|s| !s.is_empty());
+    (commit, dirty)
+}
+
+/// Seconds since the epoch.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
