@@ -5,4 +5,10 @@
 
 mod registry;
 
+pub mod kwa24_conditioning;
+pub mod kwa24_fig_a1;
+pub mod kwa24_fig_a2;
+pub mod kwa24_fig_b3;
+pub mod kwa24_kl_frontier;
+
 pub use registry::{find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};

@@ -5,18 +5,50 @@
 //! Proxy reward `U = X + V` (error plus true utility). Heavy-tailed `X`: policies reach
 //! arbitrarily high `E[U]` at vanishing KL with `E[V]` no higher than the base policy's.
 //! Light-tailed independent `X`: KL-regularised optimisation raises `E[V]`.
+//!
+//! | result | module |
+//! |---|---|
+//! | Theorem 1 | [`heavy_tail`] |
+//! | Theorem 2 | [`light_tail`] |
+//! | Theorem 3, Corollary 1 | [`policy`] |
+//! | Theorem 4 | [`independence`] |
+//! | Theorems 5, 6, counterexample | [`conditioning`] |
+//! | best-of-n (Gao 2022, Beirami 2024, Figure B.3) | [`best_of_n`] |
+
+pub mod best_of_n;
+pub mod conditioning;
+pub mod heavy_tail;
+pub mod independence;
+pub mod light_tail;
+pub mod policy;
 
 use crate::figures::FigureSpec;
 use crate::report::Check;
 use crate::theory::CheckOptions;
 
 /// Every check of this paper (and of the best-of-n literature it uses), in a stable order.
-pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
-    let v = Vec::new();
+pub fn checks(opts: &CheckOptions) -> Vec<Check> {
+    let mut v = Vec::new();
+    v.extend(heavy_tail::checks(opts));
+    v.extend(light_tail::checks(opts));
+    v.extend(policy::checks(opts));
+    v.extend(independence::checks(opts));
+    v.extend(conditioning::checks(opts));
+    v.extend(best_of_n::checks(opts));
     v
 }
 
-/// The figures of this paper.
+/// The figures of this paper, in `reproduce` order.
 pub fn figures() -> Vec<&'static FigureSpec> {
-    Vec::new()
+    let mut v: Vec<&'static FigureSpec> = Vec::new();
+    for specs in [
+        crate::figures::kwa24_fig_a1::SPECS,
+        crate::figures::kwa24_kl_frontier::SPECS,
+        crate::figures::kwa24_fig_a2::SPECS,
+        crate::figures::kwa24_conditioning::SPECS,
+        crate::figures::kwa24_fig_b3::SPECS,
+    ] {
+        v.extend(specs.iter().copied());
+    }
+    v
 }
