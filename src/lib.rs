@@ -17,10 +17,12 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod dist;
 pub mod error;
 pub mod figures;
 pub mod numerics;
 pub mod output;
+pub mod plot;
 pub mod prob;
 pub mod report;
 pub mod sim;

@@ -2,6 +2,7 @@
 //! (Neumaier) summation, named tolerances and safeguarded root finding.
 
 pub mod logsumexp;
+pub mod quad;
 pub mod roots;
 pub mod sum;
 pub mod tolerance;
