@@ -47,6 +47,7 @@ pub fn figures() -> Vec<&'static FigureSpec> {
         crate::figures::kwa24_fig_a2::SPECS,
         crate::figures::kwa24_conditioning::SPECS,
         crate::figures::kwa24_fig_b3::SPECS,
+        crate::figures::kwa24_tilt::SPECS,
     ] {
         v.extend(specs.iter().copied());
     }
