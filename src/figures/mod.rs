@@ -5,6 +5,8 @@
 
 mod registry;
 
+pub mod cohen24_a;
+pub mod cohen24_b;
 pub mod kwa24_conditioning;
 pub mod kwa24_fig_a1;
 pub mod kwa24_fig_a2;
