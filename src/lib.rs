@@ -17,6 +17,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod env;
 pub mod error;
 pub mod figures;
 pub mod numerics;
