@@ -582,7 +582,7 @@ mod tests {
         let pi = TreePolicy::from_leaf_distribution(s, &rho, &TreePolicy::uniform(s)).unwrap();
         let mut rng = crate::sim::seeds::stream_rng(7, "test/tree/sample");
         let n = 20_000;
-        let mut counts = vec![0usize; 9];
+        let mut counts = [0usize; 9];
         for _ in 0..n {
             counts[pi.sample_leaf(&mut rng)] += 1;
         }

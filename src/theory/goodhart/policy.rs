@@ -1230,6 +1230,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // 1.414214 is spec §6.2's printed √(2d) at d = 1
     fn dv_bound_gaussian_and_golden_section() {
         // Discretised N(0,1) on a fine symmetric grid: sup{E_P − E_Q : KL ≤ d} = √(2d) (spec §6.2).
         let n = 4001;
