@@ -307,7 +307,7 @@ impl TreePolicy {
     }
 }
 
-/// `KL(p‖q)` for one action distribution, with the conventions of [`crate::prob::kl`]
+/// `KL(p‖q)` for one action distribution, with the conventions of [`fn@crate::prob::kl`]
 /// (`0·ln(0/q) = 0`, `p > 0 = q` gives `+∞`) and its cancellation-free form
 /// `Σ q·g(p/q) + Σ(p − q)`; written here to avoid allocating one `Probs` per state.
 fn row_kl(p: &[f64], q: &[f64]) -> f64 {

@@ -12,7 +12,7 @@
 //!   E[V] = σ_V²/β,  E[U] = (σ_X² + σ_V²)/β,  KL = (σ_X² + σ_V²)/(2β²)
 //! ```
 //!
-//! Reference: Kwa, Thomas, Garriga-Alonso 2024, Theorem 4 (§3.4); spec
+//! Reference: Kwa, Thomas, Garriga-Alonso 2024, Theorem 4; spec
 //! `../shared/spec/kwa2024.md` §1.5, §2.5, §6.4. The paper's proof is incomplete (spec §2.5);
 //! the factorised tilt above is the implementer's argument, and needs `E[e^{λU}] < ∞` for every
 //! `λ` (Gaussian or bounded tails). With merely light tails the optimum fails to exist for

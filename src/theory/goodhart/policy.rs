@@ -17,7 +17,7 @@
 //!               E_ρ[V] − E_π₀[V] ≤ inf_{λ>0} (KL + Λ_V(λ))/λ,  Λ_V(λ) = ln E_π₀[e^{λ(V − E V)}]
 //! ```
 //!
-//! Reference: Kwa, Thomas, Garriga-Alonso 2024, Theorem 3 and Corollary 1 (§3.2–3.3); spec
+//! Reference: Kwa, Thomas, Garriga-Alonso 2024, Theorem 3 and Corollary 1 (§3, DMRMDPs defined in §3.2); spec
 //! `../shared/spec/kwa2024.md` §1.4, §1.9, §2.3, §2.4, §6.3. Assumptions: returns depend only
 //! on the final state (leaf), transitions are deterministic, `t > c` and some base mass lies
 //! above `t`. The paper's per-state KL (`E_{s∈T}`) is at most the trajectory KL (here `1/L` of
@@ -295,7 +295,7 @@ pub struct Thm3Numbers {
     pub mean_return: f64,
     /// `Σ_s occ_π(s)·KL(π(·|s)‖π₀(·|s))` (chain rule side).
     pub kl_traj: f64,
-    /// `KL(ρ_t‖Tr(π₀))` over leaves by [`crate::prob::kl`].
+    /// `KL(ρ_t‖Tr(π₀))` over leaves by [`fn@crate::prob::kl`].
     pub kl_leaves: f64,
     /// The two-level closed form [`two_level_kl`].
     pub kl_closed_form: f64,
