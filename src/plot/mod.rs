@@ -5,6 +5,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 
@@ -287,6 +288,65 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
     Ok(())
 }
 
+/// One bar of a [`bar_chart`].
+#[derive(Debug, Clone)]
+pub struct Bar {
+    /// Category label under the bar.
+    pub label: String,
+    /// Height (data units; drawn from 0).
+    pub value: f64,
+    /// Palette index.
+    pub color: usize,
+}
+
+/// Draws a bar chart: one bar per entry on a categorical x axis, each bar's value printed above
+/// it (three significant digits). Bars taller than a fixed `y_range` are cut at its top; the
+/// printed value still says how tall they are.
+///
+/// # Errors
+/// Drawing errors.
+pub fn bar_chart(area: &Area<'_>, title: &str, y_label: &str, bars: &[Bar], y_range: Option<(f64, f64)>) -> Result<()> {
+    let n = bars.len().max(1) as i32;
+    let (y0, y1) = y_range
+        .or_else(|| range_of(bars.iter().map(|b| b.value).chain(std::iter::once(0.0)), false).map(|(a, b)| (a.min(0.0), b)))
+        .unwrap_or((0.0, 1.0));
+    let mut ch = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..n - 1).into_segmented(), y0..y1) // plotters integer ranges are inclusive
+        .map_err(perr)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    ch.configure_mesh()
+        .disable_x_mesh()
+        .y_desc(y_label)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            SegmentValue::Last => String::new(),
+        })
+        .y_label_formatter(&|v| tick(*v, false))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(perr)?;
+    for (i, b) in bars.iter().enumerate() {
+        if !b.value.is_finite() {
+            continue;
+        }
+        let c = PALETTE[b.color % PALETTE.len()];
+        let top = b.value.clamp(y0, y1);
+        let mut rect = Rectangle::new([(SegmentValue::Exact(i as i32), y0.max(0.0).min(y1)), (SegmentValue::Exact(i as i32 + 1), top)], c.filled());
+        rect.set_margin(0, 0, 14, 14);
+        ch.draw_series(std::iter::once(rect)).map_err(perr)?;
+        let style = ("sans-serif", 13).into_font().color(&RGBColor(40, 40, 40)).pos(Pos::new(HPos::Center, VPos::Bottom));
+        ch.draw_series(std::iter::once(Text::new(sig3(b.value), (SegmentValue::CenterOf(i as i32), top), style))).map_err(perr)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +363,13 @@ mod tests {
         assert_eq!(sig3(3.16227766), "3.16");
         assert_eq!(sig3(316.227766), "316");
         assert_eq!(sig3(31622.7766), "3.16e4");
+    }
+
+    #[test]
+    fn bar_chart_labels_and_values() {
+        let bars = vec![Bar { label: "E[X]".into(), value: 1.877, color: 0 }, Bar { label: "KL".into(), value: 7.5, color: 1 }];
+        let svg = svg_page(300, 400, "goodhart figure bars", |a| bar_chart(a, "bars", "value", &bars, Some((0.0, 5.0)))).unwrap();
+        assert!(svg.contains("\nE[X]\n") && svg.contains("\nKL\n"), "category labels");
+        assert!(svg.contains("1.88") && svg.contains("7.50"), "values printed, also for a bar cut at the top");
     }
 }

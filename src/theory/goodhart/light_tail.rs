@@ -730,7 +730,7 @@ mod tests {
         let p = Probs::new(vec![0.2, 0.5, 0.3]).unwrap();
         let xs = [-1.0, 0.5, 2.0];
         let m = FiniteLogMgf::new(&p, &xs).unwrap();
-        let mu = 0.2 * -1.0 + 0.5 * 0.5 + 0.3 * 2.0;
+        let mu = -0.2 + 0.5 * 0.5 + 0.3 * 2.0;
         assert_close(m.mean(), mu, Tolerance::rel(1e-15));
         // tiny λ: the naive sum loses everything; Λ = λ²κ₂/2 + λ³κ₃/6 + O(λ⁴) with (by hand)
         // κ₂ = 1.1025, κ₃ = −0.162.
