@@ -157,9 +157,85 @@ pub fn tick(v: f64, log: bool) -> String {
                 e => format!("1e{e}"),
             };
         }
-        return sig3(10f64.powf(v));
+        let t = sig3(10f64.powf(v));
+        return if t.contains('.') && !t.contains('e') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t };
     }
     crate::report::fmt_num(v)
+}
+
+/// A linear `f64` coordinate whose ticks are ours (see [`key_points`]). A newtype because
+/// plotters' `WithKeyPoints<RangedCoordf64>` lacks the formatter `configure_mesh` requires.
+struct Keyed(plotters::coord::combinators::WithKeyPoints<plotters::coord::types::RangedCoordf64>);
+
+impl plotters::coord::ranged1d::Ranged for Keyed {
+    type ValueType = f64;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        self.0.map(v, limit)
+    }
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        self.0.key_points(hint)
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.0.range()
+    }
+}
+
+fn keyed(lo: f64, hi: f64, log: bool) -> Keyed {
+    use plotters::coord::combinators::BindKeyPoints;
+    let (bold, light) = key_points(lo, hi, log);
+    Keyed((lo..hi).with_key_points(bold).with_light_points(light))
+}
+
+/// Tick positions (in plotted coordinates) for a range: on log axes the powers of ten, plus 2×
+/// and 5× when the range spans fewer than three decades; on linear axes steps of 1, 2 or 5 × 10^k.
+/// Returns `(bold, light)` positions.
+pub fn key_points(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<f64>) {
+    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+        return (vec![], vec![]);
+    }
+    if log {
+        let (d0, d1) = (lo.floor() as i64, hi.ceil() as i64);
+        let mut bold: Vec<f64> = (d0..=d1).map(|d| d as f64).filter(|v| *v >= lo && *v <= hi).collect();
+        let mut light = Vec::new();
+        if d1 - d0 <= 40 {
+            for d in d0..=d1 {
+                for k in 2..10 {
+                    let v = d as f64 + (k as f64).log10();
+                    if v >= lo && v <= hi {
+                        light.push(v);
+                    }
+                }
+            }
+        }
+        if bold.len() < 3 {
+            let extra: Vec<f64> = (d0..=d1)
+                .flat_map(|d| [d as f64 + 2f64.log10(), d as f64 + 5f64.log10()])
+                .filter(|v| *v >= lo && *v <= hi)
+                .collect();
+            bold.extend(extra);
+            bold.sort_by(f64::total_cmp);
+        }
+        if bold.len() < 2 {
+            // less than a factor of ~2.5: linear ticks in data space
+            let (b, _) = key_points(10f64.powf(lo), 10f64.powf(hi), false);
+            bold = b.into_iter().filter(|v| *v > 0.0).map(f64::log10).collect();
+        }
+        if bold.len() > 12 {
+            let step = bold.len().div_ceil(10);
+            bold = bold.into_iter().filter(|v| (*v as i64).rem_euclid(step as i64) == 0).collect();
+        }
+        return (bold, light);
+    }
+    let raw = (hi - lo) / 8.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    let bold: Vec<f64> = (first..=last).map(|i| i as f64 * step).collect();
+    let lstep = step / 5.0;
+    let light: Vec<f64> = ((lo / lstep).ceil() as i64..=(hi / lstep).floor() as i64).map(|i| i as f64 * lstep).collect();
+    (bold, light)
 }
 
 /// Three significant digits, exponent outside [1e-3, 1e4).
@@ -213,7 +289,7 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(keyed(x0, x1, axes.x_log), keyed(y0, y1, axes.y_log))
         .map_err(perr)?;
     let (xl, yl) = (axes.x_log, axes.y_log);
     ch.configure_mesh()
@@ -363,6 +439,12 @@ mod tests {
         assert_eq!(sig3(3.16227766), "3.16");
         assert_eq!(sig3(316.227766), "316");
         assert_eq!(sig3(31622.7766), "3.16e4");
+        assert_eq!(tick(2f64.log10(), true), "2");
+        assert_eq!(tick(2.0, true), "1e2");
+        let (b, _) = key_points(0.0, 1.7, true); // 1 .. 50
+        assert_eq!(b.iter().map(|v| tick(*v, true)).collect::<Vec<_>>(), ["1", "2", "5", "10", "20", "50"]);
+        let (b, _) = key_points(-0.3, 4.2, false);
+        assert_eq!(b, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
     }
 
     #[test]
