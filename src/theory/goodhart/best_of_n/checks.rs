@@ -108,6 +108,23 @@ fn beirami_checks() -> Vec<Check> {
             })(),
         ));
     }
+    let id = "beirami2024-bon-two-point-le-ln-inv-p";
+    v.push(or_failed(id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
+        let n = 300u64;
+        let k = two(0.01, n)?;
+        Ok(Check::new(
+            id,
+            Paper::Beirami2024,
+            BEIRAMI,
+            "With a top atom of mass p the best-of-n KL never exceeds ln(1/p), for every n",
+            "exact KL, two outcomes, p = 0.01, n = 300 (nats)",
+            k,
+            Relation::Le,
+            100f64.ln(),
+            Tolerance::new(tol::EXACT_REL, 0.0),
+            format!("π_n(top)/p <= 1/p and π_n(low)/π₀(low) = (1−p)^(n−1) <= 1; bound ln n − (n−1)/n = {:.4}", kl_bound(n)?),
+        ))
+    })()));
     let n = 1u64 << 20;
     let id = "beirami2024-bon-p05-kl-tends-to-ln2";
     v.push(or_failed(

@@ -20,12 +20,15 @@
 //! `w_N` is a smooth bump of width O(1) around `λ ≈ −ln N`, whatever `N` is: the extreme peak
 //! of `F_U^{N−1}` in `u` becomes harmless. We tabulate `u` and `g` **once per (V, X) pair** at
 //! the exactly equispaced nodes `λ_j = j·step` (each `u_j` found by safeguarded Newton on the
-//! nested quadrature, in the variable `ln|u − u_c|` so power-law and Gaussian tails both
-//! converge in 2–3 steps), and integrate with the trapezoid rule. For an integrand analytic in a
-//! strip and decaying at both ends the trapezoid rule converges geometrically
-//! (`~exp(−2π d / step)`; `w_N`'s poles sit at `d = π`), so `step = 0.5` is far below the
-//! printed precision; the tests compare against step 0.25, a Gaussian closed form and 1-D
-//! quadrature of `E[max of N normals]`.
+//! nested quadrature, in the variable `ln(±(u − u_c) + s)` so power-law and Gaussian tails
+//! both converge in 2–3 steps), and integrate with the trapezoid rule. For an integrand analytic
+//! in a strip `|Im λ| < d` and decaying at both ends the trapezoid rule converges geometrically,
+//! `~exp(−2π d / step)`; for large `N`, `w_N` tends to a Gumbel density with `d = π/2`, so
+//! `step = 0.5` errs by ~1e-8 relative. Where `g(λ)` varies faster (a Lévy error bends it
+//! sharply near the median of `U`) the step is halved, reusing all nodes, until the sums with
+//! `step` and `2·step` agree to `refine_tol` at `N = n_min, 4·n_min, …, n_max`
+//! ([`WinnerTable::halving_difference`]). The tests compare against a 4× finer grid with a wider
+//! truncation, the Gaussian closed form and 1-D quadrature of `E[max of N normals]`.
 //!
 //! Inner integrals: one vector-valued adaptive Gauss–Kronrod (7/15) pass gives `f_U`, `h` and the
 //! smaller of `F̄_U`, `F_U` at each `u` (relative tolerance 1e-10), on pieces split at quantiles
