@@ -292,11 +292,16 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
         .build_cartesian_2d(keyed(x0, x1, axes.x_log), keyed(y0, y1, axes.y_log))
         .map_err(perr)?;
     let (xl, yl) = (axes.x_log, axes.y_log);
+    // log axes: one label per decade when they span two or more (no 3.16, 316, … ticks)
+    let n_labels = |log: bool, span: f64| if log && span >= 2.0 { span.floor() as usize + 1 } else { 10 };
     ch.configure_mesh()
+        .x_labels(n_labels(xl, x1 - x0))
+        .y_labels(n_labels(yl, y1 - y0))
         .x_desc(axes.x_label.as_str())
         .y_desc(axes.y_label.as_str())
-        .x_label_formatter(&|v| tick(*v, xl))
-        .y_label_formatter(&|v| tick(*v, yl))
+        // key points accumulate rounding (−1.1e-16 for 0): snap those to 0
+        .x_label_formatter(&|v| tick(if v.abs() < 1e-9 * (x1 - x0) { 0.0 } else { *v }, xl))
+        .y_label_formatter(&|v| tick(if v.abs() < 1e-9 * (y1 - y0) { 0.0 } else { *v }, yl))
         .label_style(("sans-serif", 12))
         .axis_desc_style(("sans-serif", 14))
         .light_line_style(RGBColor(235, 235, 235))
