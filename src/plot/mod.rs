@@ -292,11 +292,7 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
         .build_cartesian_2d(keyed(x0, x1, axes.x_log), keyed(y0, y1, axes.y_log))
         .map_err(perr)?;
     let (xl, yl) = (axes.x_log, axes.y_log);
-    // log axes: one label per decade when they span two or more (no 3.16, 316, … ticks)
-    let n_labels = |log: bool, span: f64| if log && span >= 2.0 { span.floor() as usize + 1 } else { 10 };
     ch.configure_mesh()
-        .x_labels(n_labels(xl, x1 - x0))
-        .y_labels(n_labels(yl, y1 - y0))
         .x_desc(axes.x_label.as_str())
         .y_desc(axes.y_label.as_str())
         // key points accumulate rounding (−1.1e-16 for 0): snap those to 0
