@@ -9,6 +9,8 @@
 //! and 6 hypotheses) and their report checks.
 
 mod law;
+#[cfg(test)]
+mod props;
 mod special;
 pub mod tails;
 mod user;

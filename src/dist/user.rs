@@ -215,7 +215,7 @@ impl Tabulated {
             return 1.0;
         }
         let i = self.segment(v);
-        self.cum[i] + 0.5 * (v - self.x[i]) * (self.f[i] + self.interp(i, v))
+        (self.cum[i] + 0.5 * (v - self.x[i]) * (self.f[i] + self.interp(i, v))).min(1.0)
     }
 
     /// `P(X > v)`, from the right-hand cumulative masses.
@@ -231,7 +231,8 @@ impl Tabulated {
             return 0.0;
         }
         let i = self.segment(v);
-        self.tail[i + 1] + 0.5 * (self.x[i + 1] - v) * (self.interp(i, v) + self.f[i + 1])
+        (self.tail[i + 1] + 0.5 * (self.x[i + 1] - v) * (self.interp(i, v) + self.f[i + 1]))
+            .min(1.0)
     }
 
     /// `F⁻¹(p) = inf{x : F(x) >= p}` for `p ∈ [0, 1]` (NaN outside).
@@ -470,7 +471,12 @@ impl Empirical {
         if !(0.0..=1.0).contains(&p) {
             return f64::NAN;
         }
-        let k = ((p * self.n()).ceil() as usize).clamp(1, self.sorted.len());
+        let mut k = ((p * self.n()).ceil() as usize).clamp(1, self.sorted.len());
+        // p·n may round up past an integer (0.56·25 = 14.000000000000002): F_n(x_(k−1)) = (k−1)/n
+        // is computed the same way as cdf, so step back while it already reaches p
+        while k > 1 && (k - 1) as f64 / self.n() >= p {
+            k -= 1;
+        }
         self.sorted[k - 1]
     }
 
