@@ -1269,6 +1269,7 @@ impl Law {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)] // reference values as printed by mpmath
 mod tests {
     use super::*;
     use crate::numerics::{tol, tolerance::assert_close, Tolerance};

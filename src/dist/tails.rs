@@ -385,6 +385,34 @@ mod tests {
     }
 
     #[test]
+    fn ratios_against_mpmath_convolution() {
+        // mpmath 1.3.0 quad at 30 digits of ∫ f(y) F̄(x − y) dy / F̄(x) (t3 with the spec §2.1
+        // closed form; lognormal(0,1) with ncdf)
+        let t3 = Law::student_t(3.0, 0.0, 1.0).unwrap();
+        assert_close(
+            subexponential_ratio(&t3, 10.0).unwrap(),
+            2.275_914_178_508_561,
+            Tolerance::rel(1e-9),
+        );
+        let ln = Law::lognormal(0.0, 1.0).unwrap();
+        assert_close(
+            subexponential_ratio(&ln, 100.0).unwrap(),
+            2.185_426_447_398_495,
+            Tolerance::rel(1e-9),
+        );
+        // Lévy is stable: X1 + X2 ~ Lévy(0, 4c), so the ratio is a ratio of closed forms
+        let l1 = Law::levy(0.0, 1.0).unwrap();
+        let l4 = Law::levy(0.0, 4.0).unwrap();
+        for x in [3.0, 100.0] {
+            assert_close(
+                subexponential_ratio(&l1, x).unwrap(),
+                l4.sf(x) / l1.sf(x),
+                Tolerance::rel(1e-8),
+            );
+        }
+    }
+
+    #[test]
     fn heavy_ratios_tend_to_two() {
         // spec §6.8 (t3 at x = 1e3 within 0.01 of 2)
         let t3 = Law::student_t(3.0, 0.0, 1.0).unwrap();
