@@ -5,10 +5,13 @@
 
 mod registry;
 
+pub mod cohen24_a;
+pub mod cohen24_b;
 pub mod kwa24_conditioning;
 pub mod kwa24_fig_a1;
 pub mod kwa24_fig_a2;
 pub mod kwa24_fig_b3;
 pub mod kwa24_kl_frontier;
+pub mod kwa24_tilt;
 
 pub use registry::{find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};

@@ -57,6 +57,7 @@ pub struct FigureSpec {
 pub fn registry() -> Vec<&'static FigureSpec> {
     let mut v: Vec<&'static FigureSpec> = Vec::new();
     v.extend(crate::theory::goodhart::figures());
+    v.extend(crate::theory::imitation::figures());
     v
 }
 

@@ -174,11 +174,33 @@ pub fn sig3(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
-/// Draws a chart with `series` into `area`.
+/// Where the legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Upper right (default).
+    #[default]
+    UpperRight,
+    /// Upper left.
+    UpperLeft,
+    /// Lower right.
+    LowerRight,
+    /// Lower left.
+    LowerLeft,
+}
+
+/// Draws a chart with `series` into `area`, legend upper right.
 ///
 /// # Errors
 /// Drawing errors.
 pub fn chart(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guides: &Guides) -> Result<()> {
+    chart_with_legend(area, title, axes, series, guides, Legend::UpperRight)
+}
+
+/// Draws a chart with the legend at `legend`.
+///
+/// # Errors
+/// Drawing errors.
+pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guides: &Guides, legend: Legend) -> Result<()> {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series.iter().flat_map(|s| {
         s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| b.iter().flat_map(|q| [q.1, q.2])))
@@ -217,6 +239,7 @@ pub fn chart(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guide
         }
         let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (tx(p.0, xl), tx(p.1, yl))).filter(|p| inside(p.0, p.1)).collect();
         let legend_style = ShapeStyle::from(&c).stroke_width(2);
+        let dashed = s.style == Style::Dashed;
         let anno = match s.style {
             Style::Line | Style::LinePoints => ch.draw_series(LineSeries::new(pts.clone(), legend_style)).map_err(perr)?,
             Style::Dashed => ch
@@ -225,7 +248,12 @@ pub fn chart(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guide
             Style::Points => ch.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled()))).map_err(perr)?,
         };
         if !s.name.is_empty() {
-            anno.label(s.name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ShapeStyle::from(&c).stroke_width(2)));
+            anno.label(s.name.clone()).legend(move |(x, y)| {
+                // a dashed series gets a broken legend glyph
+                let (first, second) = if dashed { ((0, 7), (11, 18)) } else { ((0, 18), (0, 0)) };
+                let st = ShapeStyle::from(&c).stroke_width(2);
+                EmptyElement::at((x, y)) + PathElement::new(vec![(first.0, 0), (first.1, 0)], st) + PathElement::new(vec![(second.0, 0), (second.1, 0)], st)
+            });
         }
         if s.style == Style::LinePoints {
             ch.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled()))).map_err(perr)?;
@@ -247,7 +275,12 @@ pub fn chart(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guide
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .label_font(("sans-serif", 12))
-            .position(SeriesLabelPosition::UpperRight)
+            .position(match legend {
+                Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+            })
             .draw()
             .map_err(perr)?;
     }

@@ -2,6 +2,7 @@
 //! reported as a [`crate::report::Check`].
 
 pub mod goodhart;
+pub mod imitation;
 
 use crate::report::{Paper, Report};
 
@@ -24,6 +25,7 @@ impl Default for CheckOptions {
 pub fn report(opts: &CheckOptions, paper: Option<Paper>) -> Report {
     let mut checks = Vec::new();
     checks.extend(goodhart::checks(opts));
+    checks.extend(imitation::checks(opts));
     if let Some(p) = paper {
         checks.retain(|c| c.paper == p);
     }

@@ -14,7 +14,9 @@
 //! | Theorem 4 | [`independence`] |
 //! | Theorems 5, 6, counterexample | [`conditioning`] |
 //! | best-of-n (Gao 2022, Beirami 2024, Figure B.3) | [`best_of_n`] |
+//! | §4.1 ACG arithmetic, Table 1 | [`acg`] |
 
+pub mod acg;
 pub mod best_of_n;
 pub mod conditioning;
 pub mod heavy_tail;
@@ -35,6 +37,7 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     v.extend(independence::checks(opts));
     v.extend(conditioning::checks(opts));
     v.extend(best_of_n::checks(opts));
+    v.extend(acg::checks(opts));
     v
 }
 
@@ -47,6 +50,7 @@ pub fn figures() -> Vec<&'static FigureSpec> {
         crate::figures::kwa24_fig_a2::SPECS,
         crate::figures::kwa24_conditioning::SPECS,
         crate::figures::kwa24_fig_b3::SPECS,
+        crate::figures::kwa24_tilt::SPECS,
     ] {
         v.extend(specs.iter().copied());
     }

@@ -1,0 +1,11 @@
+//! Proposition 1: KL has no triangle inequality (check C1).
+//!
+//! Cohen, Hutter, Bengio, Russell 2024; spec: `../shared/spec/cohen2024.md`.
+
+use crate::report::Check;
+use crate::theory::CheckOptions;
+
+/// The checks of this result.
+pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
+    Vec::new()
+}

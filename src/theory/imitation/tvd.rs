@@ -1,0 +1,11 @@
+//! Theorem 2: TVD- versus KL-constrained optima (check C5).
+//!
+//! Cohen, Hutter, Bengio, Russell 2024; spec: `../shared/spec/cohen2024.md`.
+
+use crate::report::Check;
+use crate::theory::CheckOptions;
+
+/// The checks of this result.
+pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
+    Vec::new()
+}

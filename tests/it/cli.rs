@@ -1,0 +1,91 @@
+//! The `goodhart` binary as users and scripts see it: exit codes, one-line errors, JSON shapes,
+//! configs that round-trip.
+
+use std::process::{Command, Output};
+
+fn goodhart(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_goodhart")).args(args).env("RUST_LOG", "warn").output().expect("runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn usage_error_is_exit_2() {
+    assert_eq!(goodhart(&["no-such-command"]).status.code(), Some(2));
+}
+
+#[test]
+fn unknown_figure_is_one_line_exit_1() {
+    let o = goodhart(&["figure", "no-such-figure"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("no-such-figure"), "{e}");
+}
+
+#[test]
+fn every_registered_config_matches_its_file_and_parses() {
+    for spec in goodhart::figures::registry() {
+        let path = format!("{}/simulations/{}.toml", env!("CARGO_MANIFEST_DIR"), spec.id);
+        let file = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {path}"));
+        assert_eq!(file, spec.default_config, "{path} differs from the embedded default");
+        let o = goodhart(&["config", "show", spec.id]);
+        assert_eq!(String::from_utf8_lossy(&o.stdout), file);
+        assert!(file.starts_with(&format!("simulation = \"{}\"", spec.id)), "{path} must start with its simulation key");
+    }
+    // and every file in simulations/ is registered
+    for entry in std::fs::read_dir(format!("{}/simulations", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) == Some("toml") {
+            let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
+            assert!(goodhart::figures::find(&stem).is_ok(), "simulations/{stem}.toml has no producer");
+        }
+    }
+}
+
+#[test]
+fn simulate_rejects_unknown_key_and_malformed_toml_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(spec) = goodhart::figures::registry().first().copied() else { return };
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, format!("{}\nbta_typo = 1.0\n", spec.default_config)).unwrap();
+    let o = goodhart(&["simulate", "--config", typo.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("bta_typo"), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "simulation = = 3\n").unwrap();
+    let o = goodhart(&["simulate", "--config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+
+    let none = dir.path().join("none.toml");
+    std::fs::write(&none, "seed = 3\n").unwrap();
+    let o = goodhart(&["simulate", "--config", none.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("simulation"), "{}", stderr(&o));
+}
+
+#[test]
+fn theorems_json_has_contract_shape() {
+    let o = goodhart(&["theorems", "--json", "--quick"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    let checks = v["checks"].as_array().expect("checks array");
+    let mut failing = Vec::new();
+    for c in checks {
+        for k in ["id", "paper", "result", "statement", "quantity", "value", "bound", "relation", "tolerance", "holds", "detail"] {
+            assert!(c.get(k).is_some(), "check {} lacks {k}", c["id"]);
+        }
+        if c["holds"] != true {
+            failing.push(c["id"].to_string());
+        }
+    }
+    assert!(failing.is_empty(), "failing checks: {failing:?}");
+    assert_eq!(o.status.code(), Some(0));
+    let ids: std::collections::HashSet<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), checks.len(), "check ids must be unique");
+}
