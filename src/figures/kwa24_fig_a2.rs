@@ -144,19 +144,19 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
         .collect();
     let guides = Guides {
         vlines: vec![
-            (-cfg.h, format!(" −h = {}", -cfg.h)),
-            (cfg.h, format!(" h = {}", cfg.h)),
-            (cfg.t - cfg.h, format!(" t−h = {}", cfg.t - cfg.h)),
+            (-cfg.h, String::new()),
+            (cfg.h, String::new()),
+            (cfg.t - cfg.h, String::new()),
         ],
         hlines: Vec::new(),
     };
-    // region names under the top edge, at each region's middle
+    // region names and masses above the curves, at each region's middle; the legend sits above them
     let ymax = rows
         .iter()
         .flat_map(|r| r[1..].iter().copied())
         .filter(|y| y.is_finite())
         .fold(0.0, f64::max);
-    let ytop = 1.12 * ymax;
+    let ytop = 1.5 * ymax;
     let mids = [
         0.5 * (cfg.v_min + (-cfg.h).max(cfg.v_min)),
         0.0,
@@ -166,7 +166,18 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
     let region_text: Vec<String> = masses
         .iter()
         .enumerate()
-        .map(|(i, m)| format!("R{}: {}", i + 1, pct(*m)))
+        .map(|(i, m)| {
+            format!(
+                "{}\n{}",
+                [
+                    "R1: v ≤ −h",
+                    "R2: |v| < h",
+                    "R3: h ≤ v ≤ t−h",
+                    "R4: v > t−h"
+                ][i],
+                pct(*m)
+            )
+        })
         .collect();
     let title = format!(
         "Conditional distribution of V across the four regions — X ~ {}, V ~ {}, t = {}, h = {}",
@@ -176,7 +187,12 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
         cfg.h
     );
     let axes = Axes {
-        x_label: "v (utility)".into(),
+        x_label: format!(
+            "v (utility);  dashed lines at −h = −{}, h = {}, t − h = {}",
+            cfg.h,
+            cfg.h,
+            cfg.t - cfg.h
+        ),
         y_label: "negative log density / tail  [nats]".into(),
         x_range: Some((cfg.v_min, cfg.v_max)),
         y_range: Some((
@@ -192,7 +208,7 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
     let footer =
         "goodhart figure kwa24-fig-a2  |  laws UNCONFIRMED in the paper: our choice, see config";
     let svg = svg_page(1100, 620, footer, |a| {
-        chart_with_legend(a, &title, &axes, &series, &guides, Legend::LowerLeft)?;
+        chart_with_legend(a, &title, &axes, &series, &guides, Legend::UpperLeft)?;
         region_labels(a, &axes, &mids, &region_text, ytop)
     })?;
     let summary = serde_json::json!({
@@ -212,9 +228,9 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
 
 fn pct(m: f64) -> String {
     if m >= 1e-3 {
-        format!("{:.2}% of the conditional mass", 100.0 * m)
+        format!("conditional mass {:.2}%", 100.0 * m)
     } else {
-        format!("{m:.1e} of the conditional mass")
+        format!("conditional mass {m:.1e}")
     }
 }
 
@@ -246,12 +262,12 @@ fn region_labels(
             plotters::style::text_anchor::VPos::Top,
         ));
     for (m, t) in mids.iter().zip(text) {
-        let (name, rest) = t.split_once(": ").unwrap_or((t.as_str(), ""));
-        let y = ytop - 0.05 * (ytop - y0);
+        let (name, rest) = t.split_once('\n').unwrap_or((t.as_str(), ""));
+        let y = y0 + 0.8 * (ytop - y0);
         ch.draw_series([Text::new(name.to_string(), (*m, y), style.clone())])
             .map_err(perr)?;
         ch.draw_series([Text::new(
-            rest.replace(" of the conditional mass", ""),
+            rest.to_string(),
             (*m, y - 0.05 * (ytop - y0)),
             style.clone(),
         )])

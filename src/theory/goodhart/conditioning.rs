@@ -423,8 +423,8 @@ fn integrals(pair: &Pair, t: f64, c: f64, a: f64, b: f64) -> Result<Integrals> {
     clamp.set(false);
     let floor = 64.0 * f64::EPSILON * e_a;
     if !(d_a > 0.0) {
-        return Err(Error::NotFinite {
-            name: "Pr(X + V >= t) (integral is 0)",
+        return Err(Error::NotPositive {
+            name: "Pr(X + V >= t) (the integral underflows)",
             value: d_a,
         });
     }
@@ -482,7 +482,8 @@ fn centre(pair: &Pair) -> Result<f64> {
 /// [`QUAD_REL`] (see the module docs for the formula).
 ///
 /// # Errors
-/// [`Error::NotFinite`] for a non-finite `t` or if `Pr(X+V ≥ t)` underflows even in log space;
+/// [`Error::NotFinite`] for a non-finite `t` (or if every integrand value underflows), [`Error::NotPositive`]
+/// if `Pr(X+V ≥ t)` underflows even in log space;
 /// [`Error::Infinite`] if `V` has no finite mean; quadrature errors.
 pub fn conditional_mean(pair: &Pair, t: f64) -> Result<CondNumbers> {
     finite("t", t)?;
@@ -528,7 +529,7 @@ pub fn ln_joint_mass(pair: &Pair, t: f64, a: f64, b: f64) -> Result<f64> {
         Ok(r) if r.d > 0.0 => Ok(r.ln_scale + r.d.ln()),
         Ok(_) => Ok(f64::NEG_INFINITY),
         // every integrand value in the cell is 0 (e.g. a cell beyond the support)
-        Err(Error::NotFinite { .. }) => Ok(f64::NEG_INFINITY),
+        Err(Error::NotFinite { .. } | Error::NotPositive { .. }) => Ok(f64::NEG_INFINITY),
         Err(e) => Err(e),
     }
 }
