@@ -947,9 +947,36 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
         }
     }
     mc_checks(&mut cx, opts, "kwa2024-thm5-mc", "Theorem 5", &thm5);
+    figure_a2_check(&mut cx);
     theorem6_checks(&mut cx);
     counterexample_checks(&mut cx, opts);
     cx.out
+}
+
+/// Figure A.2's message, for the laws of the default `kwa24-fig-a2` config (the paper's own laws
+/// are UNCONFIRMED): given `X + V ≥ t`, `V` is still typical — almost all conditional mass is in R2.
+fn figure_a2_check(cx: &mut Ctx) {
+    let id = "kwa2024-fig-a2-mass-in-r2";
+    let (t, h) = (25.0, 4.0);
+    let pair = Pair::independent(t3(), law(Law::laplace(0.0, 1.0)));
+    let r = conditional_cell_masses(&pair, t, &[f64::NEG_INFINITY, -h, h, t - h, f64::INFINITY]).map(|m| {
+        Check::new(
+            id,
+            Paper::Kwa2024,
+            "Figure A.2",
+            "With heavy-tailed error, the conditional law of V given X+V >= t keeps almost all its mass in R2 = (−h, h).",
+            "Pr(|V| < h | X+V >= t), X ~ t3, V ~ Laplace(0,1), t = 25, h = 4",
+            m[1],
+            Relation::Ge,
+            0.9,
+            Tolerance::abs(0.0),
+            format!(
+                "R1..R4 = {:.4e}, {:.6}, {:.4e}, {:.4e} (laws of the default kwa24-fig-a2 config; the paper's are UNCONFIRMED)",
+                m[0], m[1], m[2], m[3]
+            ),
+        )
+    });
+    cx.push(r, id, "Figure A.2");
 }
 
 fn hypothesis_checks(cx: &mut Ctx) {
