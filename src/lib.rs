@@ -8,9 +8,10 @@
 //!
 //! Layout: [`numerics`] and [`prob`] are the exactness layer every theorem depends on
 //! (log-space, Neumaier sums, exact KL, the tilted policy); [`dist`] the continuous laws with
-//! their tails; [`theory`] the results as [`report::Check`]s; [`figures`] one producer per
-//! figure (compute → tidy table → SVG) writing through [`output`]; [`config`] the TOML
-//! boundary; [`sim`] seeds, progress and Ctrl-C; [`cli`] the `goodhart` command.
+//! their tails; [`env`](mod@env) exact tree MDPs (DMRMDPs) as arrays; [`theory`] the results
+//! as [`report::Check`]s; [`figures`] one producer per figure (compute → tidy table → SVG)
+//! writing through [`output`]; [`config`] the TOML boundary; [`sim`] seeds, progress and
+//! Ctrl-C; [`cli`] the `goodhart` command.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dist;
+pub mod env;
 pub mod error;
 pub mod figures;
 pub mod numerics;

@@ -5,6 +5,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 
@@ -156,9 +157,85 @@ pub fn tick(v: f64, log: bool) -> String {
                 e => format!("1e{e}"),
             };
         }
-        return sig3(10f64.powf(v));
+        let t = sig3(10f64.powf(v));
+        return if t.contains('.') && !t.contains('e') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t };
     }
     crate::report::fmt_num(v)
+}
+
+/// A linear `f64` coordinate whose ticks are ours (see [`key_points`]). A newtype because
+/// plotters' `WithKeyPoints<RangedCoordf64>` lacks the formatter `configure_mesh` requires.
+struct Keyed(plotters::coord::combinators::WithKeyPoints<plotters::coord::types::RangedCoordf64>);
+
+impl plotters::coord::ranged1d::Ranged for Keyed {
+    type ValueType = f64;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        self.0.map(v, limit)
+    }
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        self.0.key_points(hint)
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.0.range()
+    }
+}
+
+fn keyed(lo: f64, hi: f64, log: bool) -> Keyed {
+    use plotters::coord::combinators::BindKeyPoints;
+    let (bold, light) = key_points(lo, hi, log);
+    Keyed((lo..hi).with_key_points(bold).with_light_points(light))
+}
+
+/// Tick positions (in plotted coordinates) for a range: on log axes the powers of ten, plus 2×
+/// and 5× when the range spans fewer than three decades; on linear axes steps of 1, 2 or 5 × 10^k.
+/// Returns `(bold, light)` positions.
+pub fn key_points(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<f64>) {
+    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+        return (vec![], vec![]);
+    }
+    if log {
+        let (d0, d1) = (lo.floor() as i64, hi.ceil() as i64);
+        let mut bold: Vec<f64> = (d0..=d1).map(|d| d as f64).filter(|v| *v >= lo && *v <= hi).collect();
+        let mut light = Vec::new();
+        if d1 - d0 <= 40 {
+            for d in d0..=d1 {
+                for k in 2..10 {
+                    let v = d as f64 + (k as f64).log10();
+                    if v >= lo && v <= hi {
+                        light.push(v);
+                    }
+                }
+            }
+        }
+        if bold.len() < 3 {
+            let extra: Vec<f64> = (d0..=d1)
+                .flat_map(|d| [d as f64 + 2f64.log10(), d as f64 + 5f64.log10()])
+                .filter(|v| *v >= lo && *v <= hi)
+                .collect();
+            bold.extend(extra);
+            bold.sort_by(f64::total_cmp);
+        }
+        if bold.len() < 2 {
+            // less than a factor of ~2.5: linear ticks in data space
+            let (b, _) = key_points(10f64.powf(lo), 10f64.powf(hi), false);
+            bold = b.into_iter().filter(|v| *v > 0.0).map(f64::log10).collect();
+        }
+        if bold.len() > 12 {
+            let step = bold.len().div_ceil(10);
+            bold = bold.into_iter().filter(|v| (*v as i64).rem_euclid(step as i64) == 0).collect();
+        }
+        return (bold, light);
+    }
+    let raw = (hi - lo) / 8.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    let bold: Vec<f64> = (first..=last).map(|i| i as f64 * step).collect();
+    let lstep = step / 5.0;
+    let light: Vec<f64> = ((lo / lstep).ceil() as i64..=(hi / lstep).floor() as i64).map(|i| i as f64 * lstep).collect();
+    (bold, light)
 }
 
 /// Three significant digits, exponent outside [1e-3, 1e4).
@@ -212,7 +289,7 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(keyed(x0, x1, axes.x_log), keyed(y0, y1, axes.y_log))
         .map_err(perr)?;
     let (xl, yl) = (axes.x_log, axes.y_log);
     ch.configure_mesh()
@@ -287,6 +364,65 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
     Ok(())
 }
 
+/// One bar of a [`bar_chart`].
+#[derive(Debug, Clone)]
+pub struct Bar {
+    /// Category label under the bar.
+    pub label: String,
+    /// Height (data units; drawn from 0).
+    pub value: f64,
+    /// Palette index.
+    pub color: usize,
+}
+
+/// Draws a bar chart: one bar per entry on a categorical x axis, each bar's value printed above
+/// it (three significant digits). Bars taller than a fixed `y_range` are cut at its top; the
+/// printed value still says how tall they are.
+///
+/// # Errors
+/// Drawing errors.
+pub fn bar_chart(area: &Area<'_>, title: &str, y_label: &str, bars: &[Bar], y_range: Option<(f64, f64)>) -> Result<()> {
+    let n = bars.len().max(1) as i32;
+    let (y0, y1) = y_range
+        .or_else(|| range_of(bars.iter().map(|b| b.value).chain(std::iter::once(0.0)), false).map(|(a, b)| (a.min(0.0), b)))
+        .unwrap_or((0.0, 1.0));
+    let mut ch = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..n - 1).into_segmented(), y0..y1) // plotters integer ranges are inclusive
+        .map_err(perr)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    ch.configure_mesh()
+        .disable_x_mesh()
+        .y_desc(y_label)
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            SegmentValue::Last => String::new(),
+        })
+        .y_label_formatter(&|v| tick(*v, false))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(perr)?;
+    for (i, b) in bars.iter().enumerate() {
+        if !b.value.is_finite() {
+            continue;
+        }
+        let c = PALETTE[b.color % PALETTE.len()];
+        let top = b.value.clamp(y0, y1);
+        let mut rect = Rectangle::new([(SegmentValue::Exact(i as i32), y0.max(0.0).min(y1)), (SegmentValue::Exact(i as i32 + 1), top)], c.filled());
+        rect.set_margin(0, 0, 14, 14);
+        ch.draw_series(std::iter::once(rect)).map_err(perr)?;
+        let style = ("sans-serif", 13).into_font().color(&RGBColor(40, 40, 40)).pos(Pos::new(HPos::Center, VPos::Bottom));
+        ch.draw_series(std::iter::once(Text::new(sig3(b.value), (SegmentValue::CenterOf(i as i32), top), style))).map_err(perr)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +439,19 @@ mod tests {
         assert_eq!(sig3(3.16227766), "3.16");
         assert_eq!(sig3(316.227766), "316");
         assert_eq!(sig3(31622.7766), "3.16e4");
+        assert_eq!(tick(2f64.log10(), true), "2");
+        assert_eq!(tick(2.0, true), "1e2");
+        let (b, _) = key_points(0.0, 1.7, true); // 1 .. 50
+        assert_eq!(b.iter().map(|v| tick(*v, true)).collect::<Vec<_>>(), ["1", "2", "5", "10", "20", "50"]);
+        let (b, _) = key_points(-0.3, 4.2, false);
+        assert_eq!(b, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn bar_chart_labels_and_values() {
+        let bars = vec![Bar { label: "E[X]".into(), value: 1.877, color: 0 }, Bar { label: "KL".into(), value: 7.5, color: 1 }];
+        let svg = svg_page(300, 400, "goodhart figure bars", |a| bar_chart(a, "bars", "value", &bars, Some((0.0, 5.0)))).unwrap();
+        assert!(svg.contains("\nE[X]\n") && svg.contains("\nKL\n"), "category labels");
+        assert!(svg.contains("1.88") && svg.contains("7.50"), "values printed, also for a bar cut at the top");
     }
 }
