@@ -31,6 +31,7 @@ use crate::theory::CheckOptions;
 /// Every check of this paper (and of the best-of-n literature it uses), in a stable order.
 pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     let mut v = Vec::new();
+    v.extend(crate::dist::tails::checks(opts));
     v.extend(heavy_tail::checks(opts));
     v.extend(light_tail::checks(opts));
     v.extend(policy::checks(opts));
