@@ -13,7 +13,8 @@ use std::collections::BinaryHeap;
 use crate::error::{Error, Result};
 use crate::numerics::Neumaier;
 
-const XGK: [f64; 8] = [
+/// QUADPACK `qk15` Kronrod nodes on [0, 1] (symmetric; the last is the centre).
+pub const XGK: [f64; 8] = [
     0.991_455_371_120_812_6,
     0.949_107_912_342_758_5,
     0.864_864_423_359_769_1,
@@ -23,7 +24,8 @@ const XGK: [f64; 8] = [
     0.207_784_955_007_898_5,
     0.0,
 ];
-const WGK: [f64; 8] = [
+/// QUADPACK `qk15` Kronrod weights for [`XGK`].
+pub const WGK: [f64; 8] = [
     0.022_935_322_010_529_22,
     0.063_092_092_629_978_55,
     0.104_790_010_322_250_2,
@@ -33,7 +35,8 @@ const WGK: [f64; 8] = [
     0.204_432_940_075_298_9,
     0.209_482_141_084_727_8,
 ];
-const WG: [f64; 4] = [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
+/// 7-point Gauss weights at `XGK[1], XGK[3], XGK[5], XGK[7]`.
+pub const WG: [f64; 4] = [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
 
 /// Result of an integration.
 #[derive(Debug, Clone, Copy, PartialEq)]
