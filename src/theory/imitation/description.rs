@@ -457,8 +457,8 @@ fn compute() -> Result<Vec<Check>> {
         suffix_min[t] = suffix_min[t + 1].min(small[t]);
     }
     let mut mismatches = 0;
-    for t in 1..=5000usize {
-        if table.m(&BigUint::from(t))? != suffix_min[t] {
+    for (t, &want) in suffix_min.iter().enumerate().take(5001).skip(1) {
+        if table.m(&BigUint::from(t))? != want {
             mismatches += 1;
         }
     }
@@ -587,8 +587,8 @@ mod tests {
             best = best.min(l[i]);
             suf[i] = best;
         }
-        for x in 1..3000usize {
-            assert_eq!(t.m(&BigUint::from(x)).unwrap(), suf[x], "t = {x}");
+        for (x, &want) in suf.iter().enumerate().take(3000).skip(1) {
+            assert_eq!(t.m(&BigUint::from(x)).unwrap(), want, "t = {x}");
         }
     }
 }

@@ -33,13 +33,20 @@
 //! π_λ(x) ∝ ξ(x | 0^k)·e^{λ·#1(x)},  λ ≥ 0 with KL(π_λ‖ξ) = b  (value 1 once b ≥ −ln ξ(1^n|0^k))
 //! ```
 //!
-//! (the Lagrangian `E_π[U] − KL/λ'` is maximised by the tilt — Donsker–Varadhan — and KL(π_λ) is
-//! increasing in λ, so the constraint binds). Since `U` depends on the count only, everything is a
+//! *Why this is exact.* In an action-only world a policy is the same thing as a distribution
+//! over action sequences (its conditionals), so the problem is `max E_π[U]` over distributions π
+//! on `{0,1}^n` with `KL(π‖ξ) ≤ b`. For any such π and any λ > 0 the Gibbs variational
+//! inequality (Donsker–Varadhan) gives `λ·E_π[#1] ≤ KL(π‖ξ) + ln E_ξ[e^{λ#1}] ≤ b + ln Z(λ)`, and
+//! the tilt attains equality: `KL(π_λ‖ξ) = λ·E_λ[#1] − ln Z(λ)`. Choosing λ with
+//! `KL(π_λ‖ξ) = b` (possible for every `b < −ln ξ(1^n|0^k)` because `dKL/dλ = λ·Var_λ(#1) > 0`)
+//! makes π_λ optimal. No dynamic programme over (time, budget) is needed: the Lagrangian
+//! solution is already the exact optimum of the expected-KL (Definition 2) problem.
+//!
+//! Since `U` depends on the count only, everything is a
 //! function of the count's moment generating function under ξ, which is a finite sum over
 //! posterior components in closed form: `B_j` (merged with the switch times beyond the horizon)
 //! gives `(1−q_j+q_j e^λ)^n`, and `S_{j,T}` with `k < T ≤ k+n` gives
-//! `(1−q_j+q_j e^λ)^{T−k−1}·e^{λ(k+n−T+1)}` ([`CountTilt`], O(J·n) per λ, no dynamic programming
-//! needed). The **wait-then-switch** family (play 0 until T−1, then 1; deterministic, so
+//! `(1−q_j+q_j e^λ)^{T−k−1}·e^{λ(k+n−T+1)}` ([`CountTilt`], O(J·n) per λ, linear in the horizon). The **wait-then-switch** family (play 0 until T−1, then 1; deterministic, so
 //! `KL = −ln ξ(0^{T−k−1} 1^{k+n−T+1} | 0^k)`) is computed for every T by a backward recursion
 //! ([`switch_family`]); it is feasible for the tilt's problem, so its value never exceeds the tilt's.
 //! With the Elias-gamma time code the cost grows with T, so the family switches at `k+1` if it can
@@ -447,7 +454,7 @@ pub fn switch_family(world: &ClockWorld, k: usize, n: usize) -> Result<Vec<Switc
     // ln Q_j(T) = ln Σ_{T'=T}^{hi} c_{T'} q_j^{T'−T}, backward.
     let nb = world.bases();
     let mut ln_q_tab = vec![vec![f64::NEG_INFINITY; n + 2]; nb];
-    for j in 0..nb {
+    for (j, row) in ln_q_tab.iter_mut().enumerate() {
         let (lq, _) = world.ln_q_pair(j);
         let mut acc = f64::NEG_INFINITY;
         for t in (k + 1..=m).rev() {
@@ -464,7 +471,7 @@ pub fn switch_family(world: &ClockWorld, k: usize, n: usize) -> Result<Vec<Switc
                     lq + acc
                 },
             );
-            ln_q_tab[j][t - k] = acc;
+            row[t - k] = acc;
         }
     }
     let g = world.tail(m + 1).ln_1p();
@@ -475,10 +482,10 @@ pub fn switch_family(world: &ClockWorld, k: usize, n: usize) -> Result<Vec<Switc
         let ones = m - t + 1;
         let mut terms = Vec::with_capacity(nb);
         let mut wait = Vec::with_capacity(nb);
-        for j in 0..nb {
+        for (j, row) in ln_q_tab.iter().enumerate() {
             let b0 = world.ln_bernoulli(j, 0, zeros);
             let full = world.ln_bernoulli(j, ones, zeros) + g;
-            terms.push(world.ln_base_weight(j) + logaddexp(full, b0 + ln_q_tab[j][t - k]));
+            terms.push(world.ln_base_weight(j) + logaddexp(full, b0 + row[t - k]));
             // ξ̃(0^{t−1}) for the waiting cost: B_j(0^{t−1})(1 + tail(t))
             wait.push(world.ln_base_weight(j) + b0 + world.tail(t).ln_1p());
         }
