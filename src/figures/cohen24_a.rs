@@ -21,7 +21,7 @@ use crate::plot::{chart_with_legend, svg_page, Axes, Guides, Legend, Series, Sty
 use crate::report::Paper;
 use crate::theory::imitation::class::clock::{ClockMixture, ClockSpec, ClockWorld, TimeCode};
 use crate::theory::imitation::class::config::ClassConfig;
-use crate::theory::imitation::class::{BasePolicy, Mixture};
+use crate::theory::imitation::class::{BasePolicy, Mixture, Role};
 use crate::theory::imitation::description::{
     big_log2, elias_gamma_bits_big, Capped, DescriptionTable,
 };
@@ -207,14 +207,15 @@ fn produce_kl_vs_horizon(input: &FigureInput<'_>) -> Result<FigureOutput> {
         }
         let mut m = Mixture::conditioned(class, "user history", &u.history)?;
         let mut pts = Vec::new();
-        let mut acc = 0.0;
+        let start = m.posterior().ln_evidence(Role::Action);
         let mut next = 0;
         for n in 1..=n_max {
-            acc += -m.ln_prob_actions_extend(&[u.deviation])?;
+            m.update_named("deviation", u.deviation)?;
+            let acc = start - m.posterior().ln_evidence(Role::Action);
             if hs[next] == n {
                 table.push(vec![
                     format!("user: {}", u.name).into(),
-                    u.history.len().into(),
+                    (u.history.len() + 1).into(),
                     n.into(),
                     acc.into(),
                     f64::NAN.into(),
