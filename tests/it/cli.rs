@@ -89,3 +89,11 @@ fn theorems_json_has_contract_shape() {
     let ids: std::collections::HashSet<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), checks.len(), "check ids must be unique");
 }
+
+#[test]
+fn readme_indexes_every_figure() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for spec in goodhart::figures::registry() {
+        assert!(readme.contains(&format!("`goodhart figure {}`", spec.id)), "README.md lacks figure {}", spec.id);
+    }
+}
