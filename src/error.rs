@@ -137,6 +137,32 @@ pub enum Error {
         /// Units planned.
         total: usize,
     },
+    /// A symbol of a history lies outside the finite alphabet of its position.
+    #[error("{name}: symbol {symbol} at position {position} is outside the {role} alphabet {{0, …, {max}}}")]
+    OutsideAlphabet {
+        /// Which input (e.g. `demonstrator data`).
+        name: &'static str,
+        /// 0-based position in the sequence.
+        position: usize,
+        /// The symbol found.
+        symbol: usize,
+        /// `action` or `observation`.
+        role: &'static str,
+        /// The largest valid symbol (alphabet size − 1).
+        max: usize,
+    },
+    /// A request whose memory (or work) would exceed a stated limit; refused before allocating.
+    #[error("{name} = {value} needs {needed}, more than the limit of {limit}")]
+    TooLarge {
+        /// Which input.
+        name: &'static str,
+        /// The value received.
+        value: f64,
+        /// What it would need, in words with units.
+        needed: String,
+        /// The limit, in words with units.
+        limit: String,
+    },
     /// Anything else with a message (plotting back-ends and the like).
     #[error("{0}")]
     Other(String),

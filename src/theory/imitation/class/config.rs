@@ -1,0 +1,1 @@
+//! User-defined finite model classes from TOML. (In progress.)
