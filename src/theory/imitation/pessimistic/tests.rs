@@ -1,7 +1,7 @@
 use super::montecarlo::*;
 use super::*;
-use crate::numerics::tolerance::assert_close;
 use crate::numerics::tol;
+use crate::numerics::tolerance::assert_close;
 use crate::prob::Probs;
 use crate::theory::imitation::class::{FixedPolicy, Mixture, Model, Rule, SeqModel};
 use proptest::prelude::*;

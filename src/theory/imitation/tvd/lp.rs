@@ -54,11 +54,14 @@ pub struct LpSolution {
     pub pivots: usize,
 }
 
+/// One constraint row: sparse coefficients, sense, right-hand side.
+type Row = (Vec<(usize, f64)>, Sense, f64);
+
 /// A linear program in the user's variables `x_0..x_{n-1} >= 0`.
 #[derive(Debug, Clone)]
 pub struct Lp {
     c: Vec<f64>,
-    rows: Vec<(Vec<(usize, f64)>, Sense, f64)>,
+    rows: Vec<Row>,
 }
 
 impl Lp {
@@ -233,7 +236,7 @@ impl Lp {
     }
 }
 
-fn max_abs_rhs(rows: &[(Vec<(usize, f64)>, Sense, f64)]) -> f64 {
+fn max_abs_rhs(rows: &[Row]) -> f64 {
     rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max)
 }
 
