@@ -17,7 +17,7 @@
 //! and the action posterior does not move when observations arrive.
 //!
 //! Everything is exact in log space: posteriors are kept as unnormalised log joints
-//! `ln w(ν) + Σ ln ν(·)` and normalised with [`logsumexp`] (compensated). A code-length prior is the
+//! `ln w(ν) + Σ ln ν(·)` and normalised with [`logsumexp()`] (compensated). A code-length prior is the
 //! explicit, documented normalisation `2^{−ℓ}/K` with the Kraft sum `K = Σ 2^{−ℓ} ≤ 1` (checked: a
 //! class whose code lengths violate Kraft's inequality cannot come from a prefix-free code and is
 //! refused). A prior given as probabilities must already sum to one ([`Probs`]); nothing is
@@ -372,7 +372,7 @@ impl Rule {
     /// Validates the rule for an alphabet of `size` symbols; `name` names it in errors.
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] (p outside [0,1], switch time 0), [`Error::NotAProbability`] /
+    /// [`Error::OutOfRange`] (p outside `[0, 1]`, switch time 0), [`Error::NotAProbability`] /
     /// [`Error::NotNormalised`] / [`Error::LengthMismatch`] (categorical, Markov rows),
     /// [`Error::OutsideAlphabet`] (constant/sequence symbols), [`Error::Empty`] (empty sequence),
     /// [`Error::TooLarge`] (Markov table over 2^24 rows).

@@ -489,6 +489,15 @@ impl ClockMixture {
         self.history.push_named(name, symbol)
     }
 
+    /// Posterior mass of the switch models that have already switched (`S_{j,T}`, `T ≤ |h|`):
+    /// they play 1 forever, so `ξ(1^n | h) ≥` this mass for every n.
+    pub fn switched_mass(&self) -> f64 {
+        let t: Vec<f64> = (0..self.world.bases())
+            .map(|j| self.world.ln_w[j] + self.ln_r[j])
+            .collect();
+        (logsumexp(&t) - self.ln_xi()).exp()
+    }
+
     /// Posterior mass of the Bernoulli models `Σ_j w(B_j | h)` (the models with switched copies).
     pub fn base_mass(&self) -> f64 {
         let t: Vec<f64> = (0..self.world.bases())
