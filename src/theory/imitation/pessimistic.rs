@@ -420,6 +420,19 @@ impl PessimisticImitator {
             let lik: Vec<f64> = (0..self.class.len())
                 .map(|i| self.class.model(i).ln_prob(&self.history, symbol))
                 .collect();
+            if role == Role::Action
+                && self
+                    .posterior
+                    .ln_joint(role)
+                    .iter()
+                    .zip(&lik)
+                    .all(|(j, l)| *j + *l == f64::NEG_INFINITY)
+            {
+                // Refuse before mutating: the imitator stays usable.
+                return Err(Error::Empty {
+                    name: "posterior support (every model gives this action probability 0)",
+                });
+            }
             self.posterior.absorb(role, &lik);
             if role == Role::Action {
                 self.learned_actions += 1;

@@ -139,6 +139,18 @@ fn hand_computed_top_set_and_imitator() {
     assert_close(lp[0].exp() + lp[1].exp(), 0.7, Tolerance::abs(1e-15));
     assert_close(imi.ask_probability().unwrap(), 0.3, Tolerance::abs(1e-15));
     // Update rules: the imitator's own action teaches only under AllActions.
+    // An action every model rules out is refused and leaves the imitator unchanged.
+    let only0 = Arc::new(
+        ModelClass::from_code_lengths(Layout::BINARY, vec![("zero".into(), bern(0.0))], vec![1.0])
+            .unwrap(),
+    );
+    let mut z = PessimisticImitator::new(only0, 0.5, UpdateRule::AllActions).unwrap();
+    assert!(matches!(
+        z.observe(1, Source::Demonstrator),
+        Err(Error::Empty { .. })
+    ));
+    assert!(z.history().is_empty());
+    z.observe(0, Source::Demonstrator).unwrap();
     let mut a = imi.clone();
     let mut b = PessimisticImitator::new(class, 0.3, UpdateRule::DemonstratorOnly).unwrap();
     a.update(1).unwrap();
