@@ -11,4 +11,6 @@ pub mod kwa24_fig_a2;
 pub mod kwa24_fig_b3;
 pub mod kwa24_kl_frontier;
 
-pub use registry::{find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};
+pub use registry::{
+    find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions,
+};

@@ -54,7 +54,10 @@ impl<'a> Tilt<'a> {
         for (&p, &x) in base.as_slice().iter().zip(u) {
             if p > 0.0 {
                 if !x.is_finite() {
-                    return Err(Error::NotFinite { name: "reward", value: x });
+                    return Err(Error::NotFinite {
+                        name: "reward",
+                        value: x,
+                    });
                 }
                 c.add(p * x);
                 u_max = u_max.max(x);
@@ -66,7 +69,13 @@ impl<'a> Tilt<'a> {
                 m.add(p);
             }
         }
-        Ok(Self { base, u, centre: c.total(), u_max, mass_at_max: m.total() })
+        Ok(Self {
+            base,
+            u,
+            centre: c.total(),
+            u_max,
+            mass_at_max: m.total(),
+        })
     }
 
     /// The base distribution.
@@ -107,16 +116,36 @@ impl<'a> Tilt<'a> {
     /// [`Error::NotPositive`] if `beta <= 0` or NaN.
     pub fn at(&self, beta: f64) -> Result<TiltPoint> {
         if !(beta > 0.0) {
-            return Err(Error::NotPositive { name: "beta", value: beta });
+            return Err(Error::NotPositive {
+                name: "beta",
+                value: beta,
+            });
         }
         if beta == f64::INFINITY {
-            let var = self.base.expect(&self.u.iter().map(|x| (x - self.centre).powi(2)).collect::<Vec<_>>())?;
-            return Ok(TiltPoint { beta, mean_u: self.centre, var_u: var, kl: 0.0, log_z: 0.0 });
+            let var = self.base.expect(
+                &self
+                    .u
+                    .iter()
+                    .map(|x| (x - self.centre).powi(2))
+                    .collect::<Vec<_>>(),
+            )?;
+            return Ok(TiltPoint {
+                beta,
+                mean_u: self.centre,
+                var_u: var,
+                kl: 0.0,
+                log_z: 0.0,
+            });
         }
         let (m, weak) = self.scaled(beta);
         let p = self.base.as_slice();
         let (e_d, e_d2, log_z_c) = if weak {
-            let (mut s, mut a, mut a2, mut b) = (Neumaier::new(), Neumaier::new(), Neumaier::new(), Neumaier::new());
+            let (mut s, mut a, mut a2, mut b) = (
+                Neumaier::new(),
+                Neumaier::new(),
+                Neumaier::new(),
+                Neumaier::new(),
+            );
             for (&pi, &x) in p.iter().zip(self.u) {
                 if pi > 0.0 {
                     let d = (x - self.centre) / beta;
@@ -177,7 +206,13 @@ impl<'a> Tilt<'a> {
             .as_slice()
             .iter()
             .zip(self.u)
-            .map(|(&p, &x)| if p > 0.0 { (p.ln() + x / beta - log_z).exp() } else { 0.0 })
+            .map(|(&p, &x)| {
+                if p > 0.0 {
+                    (p.ln() + x / beta - log_z).exp()
+                } else {
+                    0.0
+                }
+            })
             .collect();
         // w sums to 1 up to rounding; normalising here removes only that rounding.
         Probs::from_weights("tilted policy", &w)
@@ -190,7 +225,10 @@ impl<'a> Tilt<'a> {
     pub fn expect(&self, beta: f64, f: &[f64]) -> Result<f64> {
         check_len("reward", self.u.len(), "f", f.len())?;
         if !(beta > 0.0) {
-            return Err(Error::NotPositive { name: "beta", value: beta });
+            return Err(Error::NotPositive {
+                name: "beta",
+                value: beta,
+            });
         }
         let (m, _) = self.scaled(beta);
         let (mut z, mut zf) = (Neumaier::new(), Neumaier::new());
@@ -198,7 +236,10 @@ impl<'a> Tilt<'a> {
             if pi > 0.0 {
                 let w = pi * ((x - self.centre) / beta - m).exp();
                 if w > 0.0 && !fi.is_finite() {
-                    return Err(Error::NotFinite { name: "f", value: fi });
+                    return Err(Error::NotFinite {
+                        name: "f",
+                        value: fi,
+                    });
                 }
                 z.add(w);
                 zf.add(w * fi);
@@ -215,7 +256,11 @@ impl<'a> Tilt<'a> {
     /// [`Error::UnreachableBudget`] if `budget >= −ln π₀(argmax U)` (only β = 0 would reach it).
     pub fn beta_for_kl(&self, budget: f64) -> Result<f64> {
         if budget.is_nan() || budget < 0.0 {
-            return Err(Error::OutOfRange { name: "KL budget", value: budget, range: "[0, ∞)" });
+            return Err(Error::OutOfRange {
+                name: "KL budget",
+                value: budget,
+                range: "[0, ∞)",
+            });
         }
         if budget == 0.0 {
             return Ok(f64::INFINITY);
@@ -248,7 +293,11 @@ impl<'a> Tilt<'a> {
             hi += 2.0;
             it += 1;
             if it > 400 {
-                return Err(Error::NoConvergence { method: "beta_for_kl bracket", iterations: it, residual: f(hi).0 });
+                return Err(Error::NoConvergence {
+                    method: "beta_for_kl bracket",
+                    iterations: it,
+                    residual: f(hi).0,
+                });
             }
         }
         let s = newton_bisect(f, lo, hi, 1e-15, budget * 1e-14, 200)?;
@@ -309,7 +358,11 @@ mod tests {
         let beta = 1e6;
         // exact series: KL = x²/8 − x⁴/192 + …, x = 1/β
         let x = 1.0 / beta;
-        assert_close(t.kl(beta).unwrap(), x * x / 8.0 - x.powi(4) / 192.0, Tolerance::rel(1e-12));
+        assert_close(
+            t.kl(beta).unwrap(),
+            x * x / 8.0 - x.powi(4) / 192.0,
+            Tolerance::rel(1e-12),
+        );
     }
 
     #[test]
@@ -321,9 +374,18 @@ mod tests {
             let b = t.beta_for_kl(budget).unwrap();
             assert_close(t.kl(b).unwrap(), budget, Tolerance::rel(1e-10));
         }
-        assert!(matches!(t.beta_for_kl(10f64.ln()), Err(Error::UnreachableBudget { .. })));
-        assert!(matches!(t.beta_for_kl(f64::NAN), Err(Error::OutOfRange { .. })));
-        assert!(matches!(t.at(0.0), Err(Error::NotPositive { name: "beta", .. })));
+        assert!(matches!(
+            t.beta_for_kl(10f64.ln()),
+            Err(Error::UnreachableBudget { .. })
+        ));
+        assert!(matches!(
+            t.beta_for_kl(f64::NAN),
+            Err(Error::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            t.at(0.0),
+            Err(Error::NotPositive { name: "beta", .. })
+        ));
         assert!(matches!(t.at(-1.0), Err(Error::NotPositive { .. })));
     }
 
@@ -334,6 +396,10 @@ mod tests {
         let v = vec![1.0, 2.0, 3.0, 4.0];
         let t = Tilt::new(&p, &u).unwrap();
         let pol = t.policy(0.7).unwrap();
-        assert_close(t.expect(0.7, &v).unwrap(), pol.expect(&v).unwrap(), Tolerance::rel(1e-14));
+        assert_close(
+            t.expect(0.7, &v).unwrap(),
+            pol.expect(&v).unwrap(),
+            Tolerance::rel(1e-14),
+        );
     }
 }

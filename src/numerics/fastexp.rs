@@ -1,0 +1,223 @@
+//! A branch-free `exp` that LLVM auto-vectorises, and the cancellation-free `e^x − 1 − x`
+//! built on the same reduction.
+//!
+//! `f64::exp` calls glibc's scalar `exp` (≈ 5 ns per call on the reference machine), which
+//! makes every exp-bound kernel (the tilt sweep does 5·10⁸ of them) ~6× slower than a SIMD exp.
+//! This one is plain safe Rust: no table lookups, no data-dependent branches (out-of-range inputs
+//! are clamped and fixed up with selects), so a loop calling it compiles to packed SSE2 code
+//! on any x86_64 — and gives bit-identical results on every x86_64 (no FMA, no target flags).
+//!
+//! ```text
+//! k = round(x·log₂e)            (magic-number rounding: t = x·log₂e + 1.5·2⁵², k = t − 1.5·2⁵²)
+//! r = (x − k·ln2_hi) − k·ln2_lo  (Cody–Waite; k·ln2_hi is exact for |k| < 2¹¹), |r| <= 0.3466
+//! q = r²·Σ_{j=2}^{13} r^{j−2}/j!  (Taylor to r¹³: truncation r¹⁴/14! <= 4.3e-18 relative)
+//! e^x = 2·(2^{k−1}·(1 + (r + q)))  (2^{k−1} built from t's bits, so k = 1024 still works)
+//! e^x − 1 − x = q if k = 0 (then r = x exactly), else (e^x − 1) − x (|x| > 0.34: no cancellation)
+//! ```
+//!
+//! Range: `x < −708` returns `0` (the true value is below 3.3e-308, at the bottom of the normal
+//! range or subnormal), `x > ln(f64::MAX) = 709.78…` returns `+∞`, NaN propagates.
+//!
+//! Accuracy (tests below, dense grids against glibc `f64::exp`): at most 1 ulp apart on
+//! `[−708, 709.78]` (max relative difference 2.2e-16), `expm1_minus_x` within 4e-15 relative of
+//! the series reference on `[−3, 3]` (3.0e-15 at |x| ≈ 0.35 where k = ±1 takes over; ~1e-16 below). References: Cody & Waite, *Software Manual for the
+//! Elementary Functions* (1980); fdlibm `e_exp.c` for the split of ln 2.
+
+/// `1.5·2⁵²`: adding it rounds a `|y| < 2⁵¹` to the nearest integer and leaves that integer in
+/// the low mantissa bits.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+/// High part of ln 2 with 21 trailing zero bits (fdlibm `ln2_hi`, 0x3fe62e42fee00000).
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+/// `ln 2 − LN2_HI` (fdlibm `ln2_lo`, 0x3dea39ef35793c76).
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// Below this, `exp` returns 0 (the `2^{k−1}` scale would leave the normal range).
+pub const EXP_UNDERFLOW: f64 = -708.0;
+/// `ln(f64::MAX)`: above this, `exp` returns `+∞`.
+pub const EXP_OVERFLOW: f64 = 709.782_712_893_384;
+
+// 1/j! for j = 2..=13 (each constant-folded with one correct rounding).
+const C2: f64 = 1.0 / 2.0;
+const C3: f64 = 1.0 / 6.0;
+const C4: f64 = 1.0 / 24.0;
+const C5: f64 = 1.0 / 120.0;
+const C6: f64 = 1.0 / 720.0;
+const C7: f64 = 1.0 / 5040.0;
+const C8: f64 = 1.0 / 40_320.0;
+const C9: f64 = 1.0 / 362_880.0;
+const C10: f64 = 1.0 / 3_628_800.0;
+const C11: f64 = 1.0 / 39_916_800.0;
+const C12: f64 = 1.0 / 479_001_600.0;
+const C13: f64 = 1.0 / 6_227_020_800.0;
+
+/// Clamp into the range where the reduction is valid (selects, not branches; NaN passes through).
+#[inline(always)]
+fn clamp(x: f64) -> f64 {
+    let x = if x < EXP_UNDERFLOW { EXP_UNDERFLOW } else { x };
+    if x > EXP_OVERFLOW {
+        EXP_OVERFLOW
+    } else {
+        x
+    }
+}
+
+/// Cody–Waite reduction of a clamped `x`: `(k, r, 2^{k−1})`.
+#[inline(always)]
+fn reduce(x: f64) -> (f64, f64, f64) {
+    let t = x * std::f64::consts::LOG2_E + SHIFT;
+    let k = t - SHIFT;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    // t's low 12 mantissa bits hold k (two's complement); shifted into the exponent field and
+    // biased by 1022 they give 2^{k−1} for k in [−1021, 1024].
+    let half_scale = f64::from_bits((t.to_bits() << 52).wrapping_add(1022u64 << 52));
+    (k, r, half_scale)
+}
+
+/// `e^r − 1 − r` for `|r| <= 0.35` (Horner, no cancellation: every term has the sign of r^j).
+#[inline(always)]
+fn q_poly(r: f64) -> f64 {
+    let p = C12 + r * C13;
+    let p = C11 + r * p;
+    let p = C10 + r * p;
+    let p = C9 + r * p;
+    let p = C8 + r * p;
+    let p = C7 + r * p;
+    let p = C6 + r * p;
+    let p = C5 + r * p;
+    let p = C4 + r * p;
+    let p = C3 + r * p;
+    let p = C2 + r * p;
+    (r * r) * p
+}
+
+/// `e^x`, branch-free (see the module docs for range and accuracy).
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    let (_, r, half) = reduce(clamp(x));
+    let y = (half * (1.0 + (r + q_poly(r)))) * 2.0;
+    let y = if x < EXP_UNDERFLOW { 0.0 } else { y };
+    if x > EXP_OVERFLOW {
+        f64::INFINITY
+    } else {
+        y
+    }
+}
+
+/// `e^x − 1 − x` without cancellation at small `|x|` (relative error < 4e-15), branch-free.
+/// `−1 − x` for `x < −708`, `+∞` above [`EXP_OVERFLOW`].
+#[inline(always)]
+pub fn expm1_minus_x(x: f64) -> f64 {
+    let (k, r, half) = reduce(clamp(x));
+    let q = q_poly(r);
+    let e = (half * (1.0 + (r + q))) * 2.0;
+    let e = if x < EXP_UNDERFLOW { 0.0 } else { e };
+    // k = 0 means r = x exactly and q is the answer; otherwise |x| > 0.34 and e − 1 − x is benign.
+    let h = if k == 0.0 { q } else { (e - 1.0) - x };
+    if x > EXP_OVERFLOW {
+        f64::INFINITY
+    } else {
+        h
+    }
+}
+
+/// `xs[i] ← e^{xs[i]}` for a whole slice (a loop LLVM vectorises).
+pub fn exp_slice(xs: &mut [f64]) {
+    for x in xs.iter_mut() {
+        *x = exp(*x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prob::tilt::exp_m1_minus_x;
+
+    /// Distance in units in the last place between two positive finite doubles.
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    #[test]
+    fn exp_matches_libm_within_one_ulp_on_a_dense_grid() {
+        // 2·10⁶ points over the whole normal range plus 10⁶ in [−1, 1] (where k = 0, ±1 meet).
+        let mut worst_ulp = 0u64;
+        let mut worst_rel = 0.0f64;
+        let mut check = |x: f64| {
+            let (a, b) = (exp(x), x.exp());
+            worst_ulp = worst_ulp.max(ulps(a, b));
+            worst_rel = worst_rel.max(((a - b) / b).abs());
+        };
+        let (lo, hi) = (EXP_UNDERFLOW, EXP_OVERFLOW);
+        let n = 2_000_000;
+        for i in 0..=n {
+            check(lo + (hi - lo) * (i as f64 / n as f64));
+        }
+        for i in 0..=1_000_000 {
+            check(-1.0 + 2.0 * (i as f64 / 1e6));
+        }
+        // Near the reduction boundaries k·ln2 ± ln2/2 and tiny arguments.
+        for k in -1021..=1023 {
+            let c = (k as f64 + 0.5) * std::f64::consts::LN_2;
+            for dx in [-1e-12, 0.0, 1e-12] {
+                if c + dx >= lo && c + dx <= hi {
+                    check(c + dx);
+                }
+            }
+        }
+        for e in -300..0 {
+            check(10f64.powi(e));
+            check(-(10f64.powi(e)));
+        }
+        eprintln!(
+            "fastexp vs f64::exp: max {worst_ulp} ulp, max relative difference {worst_rel:e}"
+        );
+        assert!(worst_ulp <= 1, "max ulp distance {worst_ulp}");
+        assert!(worst_rel < 2.3e-16, "max relative difference {worst_rel:e}");
+    }
+
+    #[test]
+    fn exp_special_values() {
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(-0.0), 1.0);
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp(-709.0), 0.0);
+        assert_eq!(exp(-1e300), 0.0);
+        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+        assert_eq!(exp(710.0), f64::INFINITY);
+        assert!(exp(f64::NAN).is_nan());
+        let top = exp(709.78);
+        assert!(top.is_finite() && ulps(top, 709.78f64.exp()) <= 2);
+        assert!(exp(-707.9) > 0.0 && ulps(exp(-707.9), (-707.9f64).exp()) <= 2);
+        let mut xs = [0.0, 1.0, -1.0, f64::NEG_INFINITY];
+        exp_slice(&mut xs);
+        assert_eq!(xs, [1.0, exp(1.0), exp(-1.0), 0.0]);
+    }
+
+    #[test]
+    fn expm1_minus_x_is_relatively_accurate() {
+        // Reference: the Taylor series of prob::tilt (|x| < 0.75) and exp_m1 − x beyond.
+        let mut worst = 0.0f64;
+        let n = 600_000;
+        for i in 0..=n {
+            let x = -3.0 + 6.0 * (i as f64 / n as f64);
+            if x == 0.0 {
+                continue;
+            }
+            let (a, b) = (expm1_minus_x(x), exp_m1_minus_x(x));
+            worst = worst.max(((a - b) / b).abs());
+        }
+        for e in -150..0 {
+            for s in [1.0, -1.0, 3.7, -3.7] {
+                let x = s * 10f64.powi(e);
+                let (a, b) = (expm1_minus_x(x), exp_m1_minus_x(x));
+                worst = worst.max(((a - b) / b).abs());
+            }
+        }
+        eprintln!("expm1_minus_x: max relative error {worst:e}");
+        // Worst near |x| = 0.35 (k = ±1): one ulp of e^x over h ≈ 0.069 is 3.2e-15.
+        assert!(worst < 4e-15, "max relative error {worst:e}");
+        assert_eq!(expm1_minus_x(0.0), 0.0);
+        assert_eq!(expm1_minus_x(-800.0), 799.0);
+        assert_eq!(expm1_minus_x(f64::INFINITY), f64::INFINITY);
+        assert!(expm1_minus_x(f64::NAN).is_nan());
+    }
+}
