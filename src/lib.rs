@@ -18,6 +18,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod estimate;
 pub mod figures;
 pub mod numerics;
 pub mod output;
