@@ -54,24 +54,34 @@ pub fn find_python() -> Option<String> {
 
 /// Times the selected workloads with `bench.py`'s functions (same data, same code as its own
 /// timings; the slow extra variants — SciPy canonical, powerlaw, tailestim — are skipped).
-/// Prints `{name: median_seconds}` as its last stdout line.
+/// Prints `{name: [median wall s, median CPU s]}` as its last stdout line.
 const DRIVER: &str = r#"
-import json, sys
+import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import bench as B
-from common import timeit
 only, R = sys.argv[2].split(","), int(sys.argv[3])
 out = {}
+
+def timeit(fn, repeats):
+    """common.timeit (median of perf_counter over repeats), plus the median process CPU time."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        c0, t0 = time.process_time(), time.perf_counter()
+        fn()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return [statistics.median(walls), statistics.median(cpus)]
+
 if "tilt" in only:
     U, V = B.make_atoms(10_000_000)
     betas = np.geomspace(0.1, 100.0, 50)
     buf = np.empty(U.size)
-    out["tilt"] = timeit(lambda: B.tilt_numpy_tuned(U, V, betas, buf), R)[0]
+    out["tilt"] = timeit(lambda: B.tilt_numpy_tuned(U, V, betas, buf), R)
     del U, V, buf
 if "sample_t3" in only:
     rng = np.random.default_rng(B.SEED)
-    out["sample_t3"] = timeit(lambda: rng.standard_t(3.0, 10_000_000), R)[0]
+    out["sample_t3"] = timeit(lambda: rng.standard_t(3.0, 10_000_000), R)
 if "hill" in only:
     n = 1_000_000
     rng = np.random.default_rng(B.SEED + 1)
@@ -79,17 +89,28 @@ if "hill" in only:
     kgrid = np.round(np.geomspace(10, n // 2, 100)).astype(np.int64)
     for j in range(1, kgrid.size):
         kgrid[j] = max(kgrid[j], kgrid[j - 1] + 1)
-    out["hill"] = timeit(lambda: B.hill_all_k_sorted(x)[kgrid - 1], R)[0]
+    out["hill"] = timeit(lambda: B.hill_all_k_sorted(x)[kgrid - 1], R)
 print(json.dumps(out))
 "#;
 
-/// Runs the driver; returns `(name, median seconds)` pairs.
+/// One baseline timing: median wall and CPU seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// Workload name.
+    pub name: String,
+    /// Median wall seconds.
+    pub wall: f64,
+    /// Median process CPU seconds.
+    pub cpu: f64,
+}
+
+/// Runs the driver; returns one [`Measured`] per workload.
 pub fn run_python(
     python: &str,
     baselines: &Path,
     names: &[&str],
     repeats: usize,
-) -> anyhow::Result<Vec<(String, f64)>> {
+) -> anyhow::Result<Vec<Measured>> {
     let out = Command::new(python)
         .arg("-c")
         .arg(DRIVER)
@@ -115,7 +136,14 @@ pub fn run_python(
         serde_json::from_str(line).context("baseline Python output")?;
     Ok(map
         .into_iter()
-        .filter_map(|(k, v)| v.as_f64().map(|x| (k, x)))
+        .filter_map(|(name, v)| {
+            let a = v.as_array()?;
+            Some(Measured {
+                name,
+                wall: a.first()?.as_f64()?,
+                cpu: a.get(1)?.as_f64()?,
+            })
+        })
         .collect())
 }
 

@@ -224,10 +224,26 @@ impl<'a> TiltSweep<'a> {
         let parts: Vec<ChunkSums> = (0..n_chunks)
             .into_par_iter()
             .map(|ci| match (self.p.is_some(), self.v.is_some()) {
-                (false, false) => arch.dispatch(ChunkOp::<false, false> { sweep: self, ci, plans: &plans }),
-                (false, true) => arch.dispatch(ChunkOp::<false, true> { sweep: self, ci, plans: &plans }),
-                (true, false) => arch.dispatch(ChunkOp::<true, false> { sweep: self, ci, plans: &plans }),
-                (true, true) => arch.dispatch(ChunkOp::<true, true> { sweep: self, ci, plans: &plans }),
+                (false, false) => arch.dispatch(ChunkOp::<false, false> {
+                    sweep: self,
+                    ci,
+                    plans: &plans,
+                }),
+                (false, true) => arch.dispatch(ChunkOp::<false, true> {
+                    sweep: self,
+                    ci,
+                    plans: &plans,
+                }),
+                (true, false) => arch.dispatch(ChunkOp::<true, false> {
+                    sweep: self,
+                    ci,
+                    plans: &plans,
+                }),
+                (true, true) => arch.dispatch(ChunkOp::<true, true> {
+                    sweep: self,
+                    ci,
+                    plans: &plans,
+                }),
             })
             .collect();
         let mut total = ChunkSums::new(plans.len());
@@ -313,7 +329,10 @@ impl<'a> TiltSweep<'a> {
         let mut vv = [0.0f64; BLOCK]; // V (0 off the support)
         let mut pv = [0.0f64; BLOCK]; // p·V
         let mut pp = [0.0f64; BLOCK]; // p
-        let mut scratch = Scratch { f: [0.0; BLOCK], g: [0.0; BLOCK] };
+        let mut scratch = Scratch {
+            f: [0.0; BLOCK],
+            g: [0.0; BLOCK],
+        };
         let c = self.centre;
         let mut start = lo;
         while start < hi {
@@ -443,13 +462,24 @@ macro_rules! lane_sum {
 
 /// `[Σ x0, Σ x1·y1, Σ (x1·y1)·z1, Σ x3·y3]` over a block (all slices of one length).
 #[inline(always)]
-fn lane_sums<const HV: bool>(x0: &[f64], x1: &[f64], y1: &[f64], z1: &[f64], x3: &[f64], y3: &[f64]) -> [f64; 4] {
+fn lane_sums<const HV: bool>(
+    x0: &[f64],
+    x1: &[f64],
+    y1: &[f64],
+    z1: &[f64],
+    x3: &[f64],
+    y3: &[f64],
+) -> [f64; 4] {
     let n = x0.len();
     [
         lane_sum!(n, [a in x0] => a),
         lane_sum!(n, [a in x1, b in y1] => a * b),
         lane_sum!(n, [a in x1, b in y1, c in z1] => (a * b) * c),
-        if HV { lane_sum!(n, [a in x3, b in y3] => a * b) } else { 0.0 },
+        if HV {
+            lane_sum!(n, [a in x3, b in y3] => a * b)
+        } else {
+            0.0
+        },
     ]
 }
 
@@ -463,7 +493,14 @@ struct Scratch {
 /// Two passes: an element-wise map (h, e^d − 1; vectorised by the loop vectoriser), then the
 /// lane sums.
 #[inline(always)]
-fn centred_block<const W: bool, const HV: bool>(uc: &[f64], puc: &[f64], pv: &[f64], p: &[f64], ib: f64, s: &mut Scratch) -> [f64; 4] {
+fn centred_block<const W: bool, const HV: bool>(
+    uc: &[f64],
+    puc: &[f64],
+    pv: &[f64],
+    p: &[f64],
+    ib: f64,
+    s: &mut Scratch,
+) -> [f64; 4] {
     let n = uc.len();
     let (h, em1) = (&mut s.f[..n], &mut s.g[..n]);
     for ((h, em1), &u) in h.iter_mut().zip(em1.iter_mut()).zip(uc) {
@@ -483,7 +520,14 @@ fn centred_block<const W: bool, const HV: bool>(uc: &[f64], puc: &[f64], pv: &[f
 
 /// Shifted form on one block: `[Σ p·e^a, Σ p·e^a·a, Σ p·e^a·a², Σ p·e^a·V]`, `a = (U−c)/β − m`.
 #[inline(always)]
-fn shifted_block<const W: bool, const HV: bool>(uc: &[f64], v: &[f64], p: &[f64], ib: f64, m: f64, s: &mut Scratch) -> [f64; 4] {
+fn shifted_block<const W: bool, const HV: bool>(
+    uc: &[f64],
+    v: &[f64],
+    p: &[f64],
+    ib: f64,
+    m: f64,
+    s: &mut Scratch,
+) -> [f64; 4] {
     let n = uc.len();
     let (w, a) = (&mut s.f[..n], &mut s.g[..n]);
     for ((w, a), &u) in w.iter_mut().zip(a.iter_mut()).zip(uc) {
