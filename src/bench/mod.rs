@@ -3,9 +3,9 @@
 //!
 //! | name | workload | ours | baseline |
 //! |---|---|---|---|
-//! | `tilt` | N = 10⁷ atoms, U = X + V, X ~ t(3), V ~ N(0,1), uniform π₀, 50 β = geomspace(0.1, 100) → E_π[U], E_π[V], KL | [`prob::sweep`](crate::prob::sweep) | `tilt_numpy_tuned` |
-//! | `sample_t3` | 10⁷ Student-t(3) draws | [`sim::par_sample`](crate::sim::par_sample) | `Generator.standard_t(3)` |
-//! | `hill` | Hill γ̂(k) at 100 k = geomspace(10, n/2) on n = 10⁶ Pareto(α = 3) | [`estimate::hill`](crate::estimate::hill) | `hill_all_k_sorted` (sort + cumsum) |
+//! | `tilt` | N = 10⁷ atoms, U = X + V, X ~ t(3), V ~ N(0,1), uniform π₀, 50 β = geomspace(0.1, 100) → `E_π[U]`, `E_π[V]`, KL | [`crate::prob::sweep`] | `tilt_numpy_tuned` |
+//! | `sample_t3` | 10⁷ Student-t(3) draws | [`crate::sim::par_sample`] | `Generator.standard_t(3)` |
+//! | `hill` | Hill γ̂(k) at 100 k = geomspace(10, n/2) on n = 10⁶ Pareto(α = 3) | [`crate::estimate::hill()`] | `hill_all_k_sorted` (sort + cumsum) |
 //!
 //! The data are drawn with our own generators from the same distributions (seed 20241124 as in
 //! `bench.py`); data generation is not timed (as in `bench.py`). Each timing is the median of

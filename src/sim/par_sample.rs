@@ -186,7 +186,10 @@ mod tests {
         let x3 = sample_student_t(3.0, n, 12).unwrap();
         // t(3): mean 0, variance 3 (finite), so the sample mean has SE √(3/n).
         let m3 = x3.iter().sum::<f64>() / n as f64;
-        assert!(m3.abs() <= tol::MC_Z * (3.0 / n as f64).sqrt(), "t3 mean {m3}");
+        assert!(
+            m3.abs() <= tol::MC_Z * (3.0 / n as f64).sqrt(),
+            "t3 mean {m3}"
+        );
         let d = ks_t(x3, 3.0);
         // Kolmogorov critical value at level 1e-4: sqrt(−ln(1e-4/2)/2)/√n ≈ 2.08/√n (asymptotic).
         let crit = (-(1e-4f64 / 2.0).ln() / 2.0).sqrt() / (n as f64).sqrt();
