@@ -27,9 +27,9 @@
 /// the low mantissa bits.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
 /// High part of ln 2 with 21 trailing zero bits (fdlibm `ln2_hi`, 0x3fe62e42fee00000).
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 /// `ln 2 − LN2_HI` (fdlibm `ln2_lo`, 0x3dea39ef35793c76).
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// The accurate range starts here: for `x >= EXP_UNDERFLOW` the result is a normal number within
 /// 1 ulp; below `−1021.5·ln 2 ≈ −708.05` the result is exactly 0 (true value < 3.3e-308).
 pub const EXP_UNDERFLOW: f64 = -708.0;

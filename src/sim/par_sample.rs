@@ -121,20 +121,7 @@ impl Distribution<f64> for StudentTSampler {
 /// # Errors
 /// [`Error::NotPositive`] if `df <= 0` or NaN; [`Error::NotFinite`] if `df` is infinite.
 pub fn sample_student_t(df: f64, n: usize, seed: u64) -> Result<Vec<f64>> {
-    if !(df > 0.0) {
-        return Err(Error::NotPositive {
-            name: "df",
-            value: df,
-        });
-    }
-    if !df.is_finite() {
-        return Err(Error::NotFinite {
-            name: "df",
-            value: df,
-        });
-    }
-    let dist = StudentT::new(df).map_err(|e| Error::Other(format!("StudentT({df}): {e}")))?;
-    Ok(par_sample(&dist, n, seed, "student_t"))
+    Ok(par_sample(&StudentTSampler::new(df)?, n, seed, "student_t"))
 }
 
 #[cfg(test)]
