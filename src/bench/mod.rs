@@ -329,9 +329,20 @@ fn print_table(
             rec.header
         );
     }
-    if let Some(l) = load {
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        println!("load average when we started: {l:.2} on {cores} cores (above ~0.5, other processes were sharing the CPU)");
+    // CPU/wall close to the thread count means we had the cores to ourselves; much lower means
+    // other processes were sharing them and the wall times are pessimistic.
+    let usage: Vec<String> = ours
+        .iter()
+        .filter_map(|(n, t)| t.cpu.map(|c| format!("{n} {:.2}", c / t.wall)))
+        .collect();
+    if !usage.is_empty() {
+        println!(
+            "cores used (CPU/wall, of {threads}): {}{}",
+            usage.join(", "),
+            load.map_or(String::new(), |l| format!(
+                "; 1-min load average at start {l:.2}"
+            ))
+        );
     }
     println!();
     println!("targets:");
