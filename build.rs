@@ -16,7 +16,11 @@ fn main() {
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
     for name in ["rand", "rand_distr", "rand_chacha", "statrs", "plotters"] {
         let ver = lock_version(&lock, name).unwrap_or_else(|| "unknown".into());
-        println!("cargo:rustc-env=GOODHART_DEP_{}={}", name.to_uppercase(), ver);
+        println!(
+            "cargo:rustc-env=GOODHART_DEP_{}={}",
+            name.to_uppercase(),
+            ver
+        );
     }
 }
 

@@ -101,7 +101,9 @@ pub enum Error {
         why: String,
     },
     /// An iterative method failed to reach its tolerance.
-    #[error("{method} did not converge after {iterations} iterations (last residual {residual:e})")]
+    #[error(
+        "{method} did not converge after {iterations} iterations (last residual {residual:e})"
+    )]
     NoConvergence {
         /// Which method.
         method: &'static str,
@@ -171,7 +173,10 @@ pub enum Error {
 impl Error {
     /// Convenience for I/O errors.
     pub fn io(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Self {
-        Error::Io { path: path.into(), message: e.to_string() }
+        Error::Io {
+            path: path.into(),
+            message: e.to_string(),
+        }
     }
 }
 

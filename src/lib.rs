@@ -21,6 +21,7 @@ pub mod config;
 pub mod dist;
 pub mod env;
 pub mod error;
+pub mod estimate;
 pub mod figures;
 pub mod numerics;
 pub mod output;

@@ -16,7 +16,10 @@ pub struct Bars {
 impl Bars {
     /// New, possibly silent.
     pub fn new(quiet: bool) -> Self {
-        Self { quiet, bar: Mutex::new(None) }
+        Self {
+            quiet,
+            bar: Mutex::new(None),
+        }
     }
 }
 

@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Config`] with the parser's line/column message.
 pub fn parse_toml(text: &str, origin: &str) -> Result<toml::Table> {
-    text.parse::<toml::Table>().map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))
+    text.parse::<toml::Table>()
+        .map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))
 }
 
 /// Deserialises a table into `T`; unknown keys and wrong types are errors naming the key.
@@ -24,7 +25,8 @@ pub fn parse_toml(text: &str, origin: &str) -> Result<toml::Table> {
 /// [`Error::Config`].
 pub fn from_table<T: DeserializeOwned>(table: toml::Table, origin: &str) -> Result<T> {
     let text = toml::to_string(&table).map_err(|e| Error::Config(format!("{origin}: {e}")))?;
-    toml::from_str::<T>(&text).map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))
+    toml::from_str::<T>(&text)
+        .map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))
 }
 
 /// A typed config back to JSON for provenance.
@@ -49,19 +51,33 @@ pub fn split_header(table: &mut toml::Table, origin: &str) -> Result<Header> {
     let simulation = match table.remove("simulation") {
         None => None,
         Some(toml::Value::String(s)) => Some(s),
-        Some(v) => return Err(Error::Config(format!("{origin}: key `simulation` must be a string, got {v}"))),
+        Some(v) => {
+            return Err(Error::Config(format!(
+                "{origin}: key `simulation` must be a string, got {v}"
+            )))
+        }
     };
     let seed = match table.remove("seed") {
         None => None,
         Some(toml::Value::Integer(i)) if i >= 0 => Some(i as u64),
-        Some(v) => return Err(Error::Config(format!("{origin}: key `seed` must be a non-negative integer, got {v}"))),
+        Some(v) => {
+            return Err(Error::Config(format!(
+                "{origin}: key `seed` must be a non-negative integer, got {v}"
+            )))
+        }
     };
     Ok(Header { simulation, seed })
 }
 
 /// Collapses a multi-line parser message (with its source excerpt) into one line.
 fn one_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')).collect::<Vec<_>>().join(" ")
+    s.lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -94,7 +110,13 @@ mod tests {
     fn header_split() {
         let mut t = parse_toml("simulation = \"a\"\nseed = 3\nbeta = 1.0", "x").unwrap();
         let h = split_header(&mut t, "x").unwrap();
-        assert_eq!(h, Header { simulation: Some("a".into()), seed: Some(3) });
+        assert_eq!(
+            h,
+            Header {
+                simulation: Some("a".into()),
+                seed: Some(3)
+            }
+        );
         assert_eq!(t.len(), 1);
         let mut t = parse_toml("seed = -3", "x").unwrap();
         assert!(split_header(&mut t, "x").is_err());

@@ -14,4 +14,6 @@ pub mod kwa24_fig_b3;
 pub mod kwa24_kl_frontier;
 pub mod kwa24_tilt;
 
-pub use registry::{find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};
+pub use registry::{
+    find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions,
+};

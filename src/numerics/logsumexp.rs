@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn edge_cases() {
         assert_eq!(logsumexp(&[]), f64::NEG_INFINITY);
-        assert_eq!(logsumexp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]), f64::NEG_INFINITY);
+        assert_eq!(
+            logsumexp(&[f64::NEG_INFINITY, f64::NEG_INFINITY]),
+            f64::NEG_INFINITY
+        );
         assert_eq!(logsumexp(&[1.0, f64::INFINITY]), f64::INFINITY);
         assert!(logsumexp(&[1.0, f64::NAN]).is_nan());
     }

@@ -1,6 +1,7 @@
 //! Numerical building blocks every exact result depends on: log-space sums, compensated
 //! (Neumaier) summation, named tolerances and safeguarded root finding.
 
+pub mod fastexp;
 pub mod logsumexp;
 pub mod quad;
 pub mod roots;

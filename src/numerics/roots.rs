@@ -11,7 +11,14 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Other`] if the bracket does not bracket a root; [`Error::NoConvergence`] after
 /// `max_iter` iterations.
-pub fn newton_bisect<F>(mut fdf: F, mut lo: f64, mut hi: f64, xtol: f64, ftol: f64, max_iter: usize) -> Result<f64>
+pub fn newton_bisect<F>(
+    mut fdf: F,
+    mut lo: f64,
+    mut hi: f64,
+    xtol: f64,
+    ftol: f64,
+    max_iter: usize,
+) -> Result<f64>
 where
     F: FnMut(f64) -> (f64, f64),
 {
@@ -57,7 +64,11 @@ where
         }
         x = next;
     }
-    Err(Error::NoConvergence { method: "newton_bisect", iterations: max_iter, residual: last })
+    Err(Error::NoConvergence {
+        method: "newton_bisect",
+        iterations: max_iter,
+        residual: last,
+    })
 }
 
 #[cfg(test)]

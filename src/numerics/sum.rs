@@ -14,7 +14,10 @@ pub struct Neumaier {
 impl Neumaier {
     /// An empty sum.
     pub const fn new() -> Self {
-        Self { sum: 0.0, comp: 0.0 }
+        Self {
+            sum: 0.0,
+            comp: 0.0,
+        }
     }
 
     /// Adds one term.

@@ -49,7 +49,13 @@ impl Cell {
     fn render(&self) -> String {
         match self {
             Cell::F(x) if x.is_nan() => "nan".into(),
-            Cell::F(x) if x.is_infinite() => if *x > 0.0 { "inf".into() } else { "-inf".into() },
+            Cell::F(x) if x.is_infinite() => {
+                if *x > 0.0 {
+                    "inf".into()
+                } else {
+                    "-inf".into()
+                }
+            }
             Cell::F(x) => format!("{x:?}"), // shortest round-trip form, exponent when needed
             Cell::I(i) => i.to_string(),
             Cell::S(s) => s.clone(),
@@ -78,7 +84,10 @@ pub struct Table {
 impl Table {
     /// An empty table with these columns.
     pub fn new(columns: &[&str]) -> Self {
-        Self { columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
+        Self {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Appends a row.
@@ -87,7 +96,12 @@ impl Table {
     /// [`Error::LengthMismatch`] if the row length differs from the column count.
     pub fn push(&mut self, row: Vec<Cell>) -> Result<()> {
         if row.len() != self.columns.len() {
-            return Err(Error::LengthMismatch { left: "table columns", left_len: self.columns.len(), right: "row", right_len: row.len() });
+            return Err(Error::LengthMismatch {
+                left: "table columns",
+                left_len: self.columns.len(),
+                right: "row",
+                right_len: row.len(),
+            });
         }
         self.rows.push(row);
         Ok(())
@@ -101,9 +115,11 @@ impl Table {
     /// CSV text.
     pub fn to_csv(&self) -> Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(&self.columns).map_err(|e| Error::Other(e.to_string()))?;
+        w.write_record(&self.columns)
+            .map_err(|e| Error::Other(e.to_string()))?;
         for r in &self.rows {
-            w.write_record(r.iter().map(Cell::render)).map_err(|e| Error::Other(e.to_string()))?;
+            w.write_record(r.iter().map(Cell::render))
+                .map_err(|e| Error::Other(e.to_string()))?;
         }
         let bytes = w.into_inner().map_err(|e| Error::Other(e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| Error::Other(e.to_string()))
@@ -117,8 +133,10 @@ mod tests {
     #[test]
     fn csv_roundtrip_shape() {
         let mut t = Table::new(&["beta", "kl_nats", "series"]);
-        t.push(vec![1.0.into(), f64::INFINITY.into(), "heavy, t3".into()]).unwrap();
-        t.push(vec![0.5.into(), 1e-300.into(), "light".into()]).unwrap();
+        t.push(vec![1.0.into(), f64::INFINITY.into(), "heavy, t3".into()])
+            .unwrap();
+        t.push(vec![0.5.into(), 1e-300.into(), "light".into()])
+            .unwrap();
         assert!(t.push(vec![1.0.into()]).is_err());
         let s = t.to_csv().unwrap();
         assert_eq!(s.lines().next().unwrap(), "beta,kl_nats,series");

@@ -97,7 +97,11 @@ mod tests {
         let q = Probs::new(vec![0.5, 0.5]).unwrap();
         let expected = 0.3 * 0.6f64.ln() + 0.7 * 1.4f64.ln();
         assert_close(kl(&p, &q).unwrap(), expected, Tolerance::rel(1e-15));
-        assert_close(kl_logs(&p.to_log(), &q.to_log()).unwrap(), expected, Tolerance::rel(1e-14));
+        assert_close(
+            kl_logs(&p.to_log(), &q.to_log()).unwrap(),
+            expected,
+            Tolerance::rel(1e-14),
+        );
     }
 
     #[test]
@@ -106,7 +110,11 @@ mod tests {
         let q = Probs::new(vec![1.0, 0.0]).unwrap();
         assert_eq!(kl(&p, &q).unwrap(), f64::INFINITY);
         assert_close(kl(&q, &p).unwrap(), 2f64.ln(), Tolerance::rel(1e-15));
-        assert_close(kl_logs(&q.to_log(), &p.to_log()).unwrap(), 2f64.ln(), Tolerance::rel(1e-15));
+        assert_close(
+            kl_logs(&q.to_log(), &p.to_log()).unwrap(),
+            2f64.ln(),
+            Tolerance::rel(1e-15),
+        );
         assert_eq!(kl_logs(&p.to_log(), &q.to_log()).unwrap(), f64::INFINITY);
     }
 
@@ -119,7 +127,11 @@ mod tests {
         let q = Probs::uniform(2).unwrap();
         let exact = 2.0 * e * e + 4.0 / 3.0 * e.powi(4) + 32.0 / 15.0 * e.powi(6);
         assert_close(kl(&p, &q).unwrap(), exact, Tolerance::rel(1e-13));
-        assert_close(kl_logs(&p.to_log(), &q.to_log()).unwrap(), exact, Tolerance::rel(1e-10));
+        assert_close(
+            kl_logs(&p.to_log(), &q.to_log()).unwrap(),
+            exact,
+            Tolerance::rel(1e-10),
+        );
     }
 
     #[test]

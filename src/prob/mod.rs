@@ -4,10 +4,12 @@
 
 pub mod kl;
 pub mod probs;
+pub mod sweep;
 pub mod tails;
 pub mod tilt;
 
 pub use kl::{kl, kl_logs};
 pub use probs::{LogProbs, Probs};
+pub use sweep::{tilt_sweep, SweepPoint, TiltSweep};
 pub use tails::TailClass;
 pub use tilt::{Tilt, TiltPoint};

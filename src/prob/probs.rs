@@ -28,7 +28,11 @@ impl Probs {
         }
         let sum = neumaier_sum(p.iter().copied());
         if !((sum - 1.0).abs() <= tol::SIMPLEX) {
-            return Err(Error::NotNormalised { name, sum, tolerance: tol::SIMPLEX });
+            return Err(Error::NotNormalised {
+                name,
+                sum,
+                tolerance: tol::SIMPLEX,
+            });
         }
         Ok(Self { p })
     }
@@ -41,9 +45,13 @@ impl Probs {
     /// The uniform distribution on `n >= 1` atoms.
     pub fn uniform(n: usize) -> Result<Self> {
         if n == 0 {
-            return Err(Error::Empty { name: "uniform support" });
+            return Err(Error::Empty {
+                name: "uniform support",
+            });
         }
-        Ok(Self { p: vec![1.0 / n as f64; n] })
+        Ok(Self {
+            p: vec![1.0 / n as f64; n],
+        })
     }
 
     /// Normalises non-negative weights explicitly (the caller asks for it by name).
@@ -61,9 +69,14 @@ impl Probs {
         }
         let total = neumaier_sum(w.iter().copied());
         if !(total > 0.0) || !total.is_finite() {
-            return Err(Error::NotPositive { name: "total weight", value: total });
+            return Err(Error::NotPositive {
+                name: "total weight",
+                value: total,
+            });
         }
-        Ok(Self { p: w.iter().map(|x| x / total).collect() })
+        Ok(Self {
+            p: w.iter().map(|x| x / total).collect(),
+        })
     }
 
     /// The probabilities.
@@ -92,7 +105,10 @@ impl Probs {
         for (&p, &x) in self.p.iter().zip(f) {
             if p > 0.0 {
                 if !x.is_finite() {
-                    return Err(Error::NotFinite { name: "f", value: x });
+                    return Err(Error::NotFinite {
+                        name: "f",
+                        value: x,
+                    });
                 }
                 s.add(p * x);
             }
@@ -102,12 +118,18 @@ impl Probs {
 
     /// Log-probabilities (`-∞` for zero atoms).
     pub fn to_log(&self) -> LogProbs {
-        LogProbs { lp: self.p.iter().map(|p| p.ln()).collect() }
+        LogProbs {
+            lp: self.p.iter().map(|p| p.ln()).collect(),
+        }
     }
 
     /// Indices with positive probability.
     pub fn support(&self) -> impl Iterator<Item = usize> + '_ {
-        self.p.iter().enumerate().filter(|(_, &p)| p > 0.0).map(|(i, _)| i)
+        self.p
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| p > 0.0)
+            .map(|(i, _)| i)
     }
 
     /// Consumes into the raw vector.
@@ -134,12 +156,20 @@ impl LogProbs {
         }
         for (index, &value) in lp.iter().enumerate() {
             if value.is_nan() || value > 0.0 {
-                return Err(Error::NotAProbability { name, index, value: value.exp() });
+                return Err(Error::NotAProbability {
+                    name,
+                    index,
+                    value: value.exp(),
+                });
             }
         }
         let l = logsumexp(&lp);
         if !(l.abs() <= tol::SIMPLEX) {
-            return Err(Error::NotNormalised { name, sum: l.exp(), tolerance: tol::SIMPLEX });
+            return Err(Error::NotNormalised {
+                name,
+                sum: l.exp(),
+                tolerance: tol::SIMPLEX,
+            });
         }
         Ok(Self { lp })
     }
@@ -166,9 +196,19 @@ impl LogProbs {
 }
 
 /// Errors with [`Error::LengthMismatch`] unless the lengths agree.
-pub fn check_len(left: &'static str, left_len: usize, right: &'static str, right_len: usize) -> Result<()> {
+pub fn check_len(
+    left: &'static str,
+    left_len: usize,
+    right: &'static str,
+    right_len: usize,
+) -> Result<()> {
     if left_len != right_len {
-        return Err(Error::LengthMismatch { left, left_len, right, right_len });
+        return Err(Error::LengthMismatch {
+            left,
+            left_len,
+            right,
+            right_len,
+        });
     }
     Ok(())
 }
@@ -184,8 +224,13 @@ mod tests {
             Probs::new(vec![0.5, -0.1, 0.6]),
             Err(Error::NotAProbability { index: 1, .. })
         ));
-        assert!(matches!(Probs::new(vec![f64::NAN, 1.0]), Err(Error::NotAProbability { index: 0, .. })));
-        assert!(matches!(Probs::new(vec![1.0, 1.0]), Err(Error::NotNormalised { sum, .. }) if sum == 2.0));
+        assert!(matches!(
+            Probs::new(vec![f64::NAN, 1.0]),
+            Err(Error::NotAProbability { index: 0, .. })
+        ));
+        assert!(
+            matches!(Probs::new(vec![1.0, 1.0]), Err(Error::NotNormalised { sum, .. }) if sum == 2.0)
+        );
         assert!(Probs::new(vec![0.1; 10]).is_ok());
     }
 
@@ -193,7 +238,10 @@ mod tests {
     fn expect_and_logs() {
         let p = Probs::new(vec![0.25, 0.75]).unwrap();
         assert_eq!(p.expect(&[4.0, 8.0]).unwrap(), 7.0);
-        assert!(matches!(p.expect(&[1.0]), Err(Error::LengthMismatch { .. })));
+        assert!(matches!(
+            p.expect(&[1.0]),
+            Err(Error::LengthMismatch { .. })
+        ));
         let lp = p.to_log();
         assert!(LogProbs::new_named("lp", lp.as_slice().to_vec()).is_ok());
         assert!(LogProbs::new_named("lp", vec![0.1]).is_err());

@@ -330,10 +330,13 @@ mod tests {
         // For weak tilt KL ≈ Var₀(U)/(2β²): two-point U∈{0,1}: Var = 1/4 → KL ≈ 1/(8β²)
         let (p, u) = two_point();
         let t = Tilt::new(&p, &u).unwrap();
-        let beta = 1e6;
-        // exact series: KL = x²/8 − x⁴/192 + …, x = 1/β
-        let x = 1.0 / beta;
-        assert_close(t.kl(beta).unwrap(), x * x / 8.0 - x.powi(4) / 192.0, Tolerance::rel(1e-12));
+        // exact series: KL = x²/8 − x⁴/64 + x⁶/576 − …, x = 1/β (checked against 60-digit mpmath);
+        // at β = 100 the x⁴ term is 1e-4 of the total, so a wrong coefficient fails the test.
+        for beta in [1e2f64, 1e6] {
+            let x = 1.0 / beta;
+            let series = x * x / 8.0 - x.powi(4) / 64.0 + x.powi(6) / 576.0;
+            assert_close(t.kl(beta).unwrap(), series, Tolerance::rel(1e-12));
+        }
     }
 
     #[test]

@@ -73,7 +73,11 @@ impl Relation {
         if value.is_nan() || bound.is_nan() {
             return false;
         }
-        let allow = if bound.is_finite() { tol.allowance(bound) } else { 0.0 };
+        let allow = if bound.is_finite() {
+            tol.allowance(bound)
+        } else {
+            0.0
+        };
         match self {
             Relation::Le => value <= bound + allow,
             Relation::Ge => value >= bound - allow,
@@ -150,7 +154,11 @@ impl Check {
         detail: impl Into<String>,
     ) -> Self {
         let holds = relation.holds(value, bound, tol);
-        let tolerance = if bound.is_finite() { tol.allowance(bound) } else { 0.0 };
+        let tolerance = if bound.is_finite() {
+            tol.allowance(bound)
+        } else {
+            0.0
+        };
         Self {
             id: id.into(),
             paper,
@@ -167,7 +175,12 @@ impl Check {
     }
 
     /// A check that could not be computed: it fails, and the detail says why.
-    pub fn failed_to_compute(id: impl Into<String>, paper: Paper, result: impl Into<String>, err: &crate::Error) -> Self {
+    pub fn failed_to_compute(
+        id: impl Into<String>,
+        paper: Paper,
+        result: impl Into<String>,
+        err: &crate::Error,
+    ) -> Self {
         Self {
             id: id.into(),
             paper,
@@ -206,7 +219,11 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut s = String::from("# Theorem report\n\n");
         let n = self.checks.len();
-        s.push_str(&format!("{} of {} checks hold.\n\n", n - self.failures(), n));
+        s.push_str(&format!(
+            "{} of {} checks hold.\n\n",
+            n - self.failures(),
+            n
+        ));
         s.push_str("| | id | result | value | relation | bound | detail |\n|---|---|---|---|---|---|---|\n");
         for c in &self.checks {
             s.push_str(&format!(
@@ -238,7 +255,11 @@ impl Report {
             ));
         }
         let n = self.checks.len();
-        s.push_str(&format!("{} passed, {} failed\n", n - self.failures(), self.failures()));
+        s.push_str(&format!(
+            "{} passed, {} failed\n",
+            n - self.failures(),
+            self.failures()
+        ));
         s
     }
 }
@@ -250,7 +271,10 @@ pub fn fmt_num(x: f64) -> String {
     } else if !x.is_finite() {
         format!("{x}")
     } else if x.abs() >= 1e-3 && x.abs() < 1e6 {
-        format!("{:.6}", x).trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{:.6}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         format!("{x:.4e}")
     }
@@ -273,11 +297,34 @@ mod tests {
 
     #[test]
     fn json_has_contract_keys_and_infinities_as_strings() {
-        let c = Check::new("x", Paper::Kwa2024, "Theorem 1", "s", "q", f64::INFINITY, Relation::Eq, f64::INFINITY, Tolerance::rel(1e-12), "d");
+        let c = Check::new(
+            "x",
+            Paper::Kwa2024,
+            "Theorem 1",
+            "s",
+            "q",
+            f64::INFINITY,
+            Relation::Eq,
+            f64::INFINITY,
+            Tolerance::rel(1e-12),
+            "d",
+        );
         let r = Report { checks: vec![c] };
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         let c = &v["checks"][0];
-        for k in ["id", "paper", "result", "statement", "quantity", "value", "bound", "relation", "tolerance", "holds", "detail"] {
+        for k in [
+            "id",
+            "paper",
+            "result",
+            "statement",
+            "quantity",
+            "value",
+            "bound",
+            "relation",
+            "tolerance",
+            "holds",
+            "detail",
+        ] {
             assert!(c.get(k).is_some(), "missing {k}");
         }
         assert_eq!(c["value"], "inf");

@@ -4,6 +4,7 @@
 
 pub mod interrupt;
 pub mod observer;
+pub mod par_sample;
 pub mod seeds;
 
 pub use observer::{NoObserver, Observer};

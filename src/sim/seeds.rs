@@ -46,7 +46,10 @@ mod tests {
         assert_eq!(a, stream_rng(1, "x").next_u64());
         assert_ne!(a, stream_rng(1, "y").next_u64());
         assert_ne!(a, stream_rng(2, "x").next_u64());
-        assert_ne!(block_rng(1, "x", 0).next_u64(), block_rng(1, "x", 1).next_u64());
+        assert_ne!(
+            block_rng(1, "x", 0).next_u64(),
+            block_rng(1, "x", 1).next_u64()
+        );
     }
 
     #[test]

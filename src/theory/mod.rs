@@ -17,7 +17,10 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        Self { seed: crate::sim::seeds::DEFAULT_SEED, quick: false }
+        Self {
+            seed: crate::sim::seeds::DEFAULT_SEED,
+            quick: false,
+        }
     }
 }
 

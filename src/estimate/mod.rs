@@ -1,0 +1,5 @@
+//! Estimators on samples: tail-index estimators for deciding heavy vs light tails.
+
+pub mod hill;
+
+pub use hill::{hill, hill_all_k, top_descending};
