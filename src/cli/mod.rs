@@ -135,10 +135,18 @@ pub enum ConfigAction {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = if cli.quiet { "warn" } else { "info" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
     if let Some(n) = cli.threads {
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
     interrupt::install_handler();
     match run(cli) {
@@ -165,67 +173,151 @@ fn argv() -> Vec<String> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let observer = progress::Bars::new(cli.quiet);
     match cli.command {
-        Command::Reproduce { out, quick, seed, resume } => reproduce(&out, quick, seed, resume, &observer),
+        Command::Reproduce {
+            out,
+            quick,
+            seed,
+            resume,
+        } => reproduce(&out, quick, seed, resume, &observer),
         Command::Figure { list: true, .. } => {
             for s in figures::registry() {
                 println!("{:<28} {:<10} {}", s.id, s.figure.unwrap_or("—"), s.title);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Figure { id, out, quick, seed, list: false } => {
+        Command::Figure {
+            id,
+            out,
+            quick,
+            seed,
+            list: false,
+        } => {
             let id = id.context("give a figure id (see `goodhart figure --list`)")?;
             let spec = figures::find(&id)?;
-            let mut command = vec!["goodhart".to_string(), "figure".into(), id.clone(), "--out".into(), out.display().to_string()];
+            let mut command = vec![
+                "goodhart".to_string(),
+                "figure".into(),
+                id.clone(),
+                "--out".into(),
+                out.display().to_string(),
+            ];
             if quick {
                 command.push("--quick".into());
             }
             if let Some(s) = seed {
                 command.extend(["--seed".into(), s.to_string()]);
             }
-            let opts = RunOptions { out_dir: &out, seed, quick, command, observer: &observer };
-            let p = figures::run_figure(spec, spec.default_config, &format!("embedded {id}.toml"), &opts)?;
-            println!("wrote {}/{}.{{svg,csv,json}} in {:.2} s", out.display(), p.id, p.wall_s);
+            let opts = RunOptions {
+                out_dir: &out,
+                seed,
+                quick,
+                command,
+                observer: &observer,
+            };
+            let p = figures::run_figure(
+                spec,
+                spec.default_config,
+                &format!("embedded {id}.toml"),
+                &opts,
+            )?;
+            println!(
+                "wrote {}/{}.{{svg,csv,json}} in {:.2} s",
+                out.display(),
+                p.id,
+                p.wall_s
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Theorems { json, paper, seed, quick } => {
-            let opts = CheckOptions { seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED), quick };
+        Command::Theorems {
+            json,
+            paper,
+            seed,
+            quick,
+        } => {
+            let opts = CheckOptions {
+                seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED),
+                quick,
+            };
             let report = theory::report(&opts, paper);
             if json {
                 println!("{}", report.to_json());
             } else {
                 print!("{}", report.to_text());
             }
-            Ok(if report.failures() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.failures() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
-        Command::Config { action: ConfigAction::Show { id } } => {
+        Command::Config {
+            action: ConfigAction::Show { id },
+        } => {
             print!("{}", figures::find(&id)?.default_config);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config { action: ConfigAction::List } => {
+        Command::Config {
+            action: ConfigAction::List,
+        } => {
             for s in figures::registry() {
                 println!("{}", s.id);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Simulate { config, out, seed, quick } => {
-            let text = std::fs::read_to_string(&config).with_context(|| format!("cannot read {}", config.display()))?;
+        Command::Simulate {
+            config,
+            out,
+            seed,
+            quick,
+        } => {
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
             let origin = config.display().to_string();
             let mut table = crate::config::parse_toml(&text, &origin)?;
             let header = crate::config::split_header(&mut table, &origin)?;
             let id = header.simulation.with_context(|| {
-                format!("{origin}: missing top-level key `simulation` (one of: {})", figures::registry().iter().map(|s| s.id).collect::<Vec<_>>().join(", "))
+                format!(
+                    "{origin}: missing top-level key `simulation` (one of: {})",
+                    figures::registry()
+                        .iter()
+                        .map(|s| s.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             })?;
             let spec = figures::find(&id)?;
-            let opts = RunOptions { out_dir: &out, seed, quick, command: argv(), observer: &observer };
+            let opts = RunOptions {
+                out_dir: &out,
+                seed,
+                quick,
+                command: argv(),
+                observer: &observer,
+            };
             let p = figures::run_figure(spec, &text, &origin, &opts)?;
-            println!("wrote {}/{}.{{svg,csv,json}} in {:.2} s", out.display(), p.id, p.wall_s);
+            println!(
+                "wrote {}/{}.{{svg,csv,json}} in {:.2} s",
+                out.display(),
+                p.id,
+                p.wall_s
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { json, only, no_baseline, repeats } => crate::bench::cli(&only, json, !no_baseline, repeats),
+        Command::Bench {
+            json,
+            only,
+            no_baseline,
+            repeats,
+        } => crate::bench::cli(&only, json, !no_baseline, repeats),
     }
 }
 
-fn reproduce(out: &std::path::Path, quick: bool, seed: Option<u64>, resume: bool, observer: &progress::Bars) -> anyhow::Result<ExitCode> {
+fn reproduce(
+    out: &std::path::Path,
+    quick: bool,
+    seed: Option<u64>,
+    resume: bool,
+    observer: &progress::Bars,
+) -> anyhow::Result<ExitCode> {
     use crate::sim::Observer;
     let specs = figures::registry();
     let mut provs = Vec::new();
@@ -233,31 +325,66 @@ fn reproduce(out: &std::path::Path, quick: bool, seed: Option<u64>, resume: bool
     for (i, spec) in specs.iter().enumerate() {
         if interrupt::requested() {
             figures::write_index(out, &provs)?;
-            return Err(Error::Interrupted { done: i, total: specs.len() }.into());
+            return Err(Error::Interrupted {
+                done: i,
+                total: specs.len(),
+            }
+            .into());
         }
         if resume {
             if let Some(p) = previous(out, spec.id, seed, quick, commit.as_deref()) {
-                observer.message(&format!("[{}/{}] {} unchanged, kept", i + 1, specs.len(), spec.id));
+                observer.message(&format!(
+                    "[{}/{}] {} unchanged, kept",
+                    i + 1,
+                    specs.len(),
+                    spec.id
+                ));
                 provs.push(p);
                 continue;
             }
         }
-        observer.message(&format!("[{}/{}] {}: {}", i + 1, specs.len(), spec.id, spec.title));
-        let mut command = vec!["goodhart".to_string(), "figure".into(), spec.id.into(), "--out".into(), out.display().to_string()];
+        observer.message(&format!(
+            "[{}/{}] {}: {}",
+            i + 1,
+            specs.len(),
+            spec.id,
+            spec.title
+        ));
+        let mut command = vec![
+            "goodhart".to_string(),
+            "figure".into(),
+            spec.id.into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
         if quick {
             command.push("--quick".into());
         }
         if let Some(s) = seed {
             command.extend(["--seed".into(), s.to_string()]);
         }
-        let opts = RunOptions { out_dir: out, seed, quick, command, observer };
-        let p = figures::run_figure(spec, spec.default_config, &format!("embedded {}.toml", spec.id), &opts)
-            .with_context(|| format!("figure {}", spec.id))?;
+        let opts = RunOptions {
+            out_dir: out,
+            seed,
+            quick,
+            command,
+            observer,
+        };
+        let p = figures::run_figure(
+            spec,
+            spec.default_config,
+            &format!("embedded {}.toml", spec.id),
+            &opts,
+        )
+        .with_context(|| format!("figure {}", spec.id))?;
         provs.push(p);
     }
     figures::write_index(out, &provs)?;
     observer.message("theorem report");
-    let opts = CheckOptions { seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED), quick };
+    let opts = CheckOptions {
+        seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED),
+        quick,
+    };
     let report = theory::report(&opts, None);
     crate::output::write_atomic(&out.join("report.json"), report.to_json().as_bytes())?;
     crate::output::write_atomic(&out.join("report.md"), report.to_markdown().as_bytes())?;
@@ -268,11 +395,21 @@ fn reproduce(out: &std::path::Path, quick: bool, seed: Option<u64>, resume: bool
         report.checks.len() - report.failures(),
         report.checks.len()
     );
-    Ok(if report.failures() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.failures() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The provenance of an earlier output that `--resume` may keep.
-fn previous(out: &std::path::Path, id: &str, seed: Option<u64>, quick: bool, commit: Option<&str>) -> Option<crate::output::Provenance> {
+fn previous(
+    out: &std::path::Path,
+    id: &str,
+    seed: Option<u64>,
+    quick: bool,
+    commit: Option<&str>,
+) -> Option<crate::output::Provenance> {
     let text = std::fs::read_to_string(out.join(format!("{id}.json"))).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let same = v["seed"].as_u64() == Some(seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED))
@@ -284,7 +421,9 @@ fn previous(out: &std::path::Path, id: &str, seed: Option<u64>, quick: bool, com
     if !same {
         return None;
     }
-    serde_json::from_value::<ProvLite>(v).ok().map(ProvLite::into_prov)
+    serde_json::from_value::<ProvLite>(v)
+        .ok()
+        .map(ProvLite::into_prov)
 }
 
 #[derive(serde::Deserialize)]

@@ -66,7 +66,11 @@ pub struct TiltConfig {
 /// [`Error::TooShort`] for fewer than 2 atoms; [`Error::NotFinite`] if a quantile is not finite.
 pub fn quantile_atoms(law: &Law, n: usize) -> Result<Vec<f64>> {
     if n < 2 {
-        return Err(Error::TooShort { name: "atoms", len: n, min: 2 });
+        return Err(Error::TooShort {
+            name: "atoms",
+            len: n,
+            min: 2,
+        });
     }
     (0..n)
         .map(|i| {
@@ -74,7 +78,10 @@ pub fn quantile_atoms(law: &Law, n: usize) -> Result<Vec<f64>> {
             if q.is_finite() {
                 Ok(q)
             } else {
-                Err(Error::NotFinite { name: "quantile", value: q })
+                Err(Error::NotFinite {
+                    name: "quantile",
+                    value: q,
+                })
             }
         })
         .collect()
@@ -107,7 +114,10 @@ impl<'a> Factorised<'a> {
     /// # Errors
     /// As [`Tilt::new`].
     pub fn new(px: &'a Probs, x: &'a [f64], pv: &'a Probs, v: &'a [f64]) -> Result<Self> {
-        Ok(Self { x: Tilt::new(px, x)?, v: Tilt::new(pv, v)? })
+        Ok(Self {
+            x: Tilt::new(px, x)?,
+            v: Tilt::new(pv, v)?,
+        })
     }
 
     /// Exact numbers at β.
@@ -116,7 +126,13 @@ impl<'a> Factorised<'a> {
     /// As [`Tilt::at`].
     pub fn at(&self, beta: f64) -> Result<FactorisedPoint> {
         let (a, b) = (self.x.at(beta)?, self.v.at(beta)?);
-        Ok(FactorisedPoint { beta, kl: a.kl + b.kl, mean_x: a.mean_u, mean_v: b.mean_u, var_u: a.var_u + b.var_u })
+        Ok(FactorisedPoint {
+            beta,
+            kl: a.kl + b.kl,
+            mean_x: a.mean_u,
+            mean_v: b.mean_u,
+            var_u: a.var_u + b.var_u,
+        })
     }
 
     /// Base means `(E₀[X], E₀[V])`.
@@ -131,7 +147,11 @@ impl<'a> Factorised<'a> {
     /// attainable maximum.
     pub fn beta_for_kl(&self, budget: f64) -> Result<f64> {
         if budget.is_nan() || budget < 0.0 {
-            return Err(Error::OutOfRange { name: "KL budget", value: budget, range: "[0, ∞)" });
+            return Err(Error::OutOfRange {
+                name: "KL budget",
+                value: budget,
+                range: "[0, ∞)",
+            });
         }
         let max = self.x.max_kl() + self.v.max_kl();
         if !(budget < max) {
@@ -163,8 +183,21 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
     for &b in &cfg.betas {
         crate::error::positive("betas[]", b)?;
     }
-    let atoms = if input.quick { cfg.atoms.min(4000) } else { cfg.atoms };
-    let mut table = Table::new(&["pair", "kind", "beta", "kl_nats", "mean_u", "mean_x", "mean_v", "budget_nats"]);
+    let atoms = if input.quick {
+        cfg.atoms.min(4000)
+    } else {
+        cfg.atoms
+    };
+    let mut table = Table::new(&[
+        "pair",
+        "kind",
+        "beta",
+        "kl_nats",
+        "mean_u",
+        "mean_x",
+        "mean_v",
+        "budget_nats",
+    ]);
     let mut series = Vec::new();
     let mut summary = serde_json::Map::new();
     input.observer.begin("kwa24-tilt", cfg.pairs.len() as u64);
@@ -180,7 +213,16 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
         betas.sort_by(|a, b| b.total_cmp(a));
         for &b in &betas {
             let q = f.at(b)?;
-            table.push(vec![pair.name.clone().into(), "beta".into(), b.into(), q.kl.into(), (q.mean_x + q.mean_v).into(), q.mean_x.into(), q.mean_v.into(), f64::NAN.into()])?;
+            table.push(vec![
+                pair.name.clone().into(),
+                "beta".into(),
+                b.into(),
+                q.kl.into(),
+                (q.mean_x + q.mean_v).into(),
+                q.mean_x.into(),
+                q.mean_v.into(),
+                f64::NAN.into(),
+            ])?;
             pts_v.push((q.kl, q.mean_v));
             pts_u.push((q.kl, q.mean_x + q.mean_v));
         }
@@ -189,7 +231,16 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
             match f.beta_for_kl(d) {
                 Ok(b) => {
                     let q = f.at(b)?;
-                    table.push(vec![pair.name.clone().into(), "budget".into(), b.into(), q.kl.into(), (q.mean_x + q.mean_v).into(), q.mean_x.into(), q.mean_v.into(), d.into()])?;
+                    table.push(vec![
+                        pair.name.clone().into(),
+                        "budget".into(),
+                        b.into(),
+                        q.kl.into(),
+                        (q.mean_x + q.mean_v).into(),
+                        q.mean_x.into(),
+                        q.mean_v.into(),
+                        d.into(),
+                    ])?;
                     budget_rows.push(serde_json::json!({"budget_nats": d, "beta": b, "mean_v": q.mean_v, "mean_u": q.mean_x + q.mean_v}));
                 }
                 Err(Error::UnreachableBudget { max, .. }) => {
@@ -206,16 +257,38 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
                 "note": "a quantile discretisation bounds X at its largest atom: once the tilt has moved X's mass there (KL near ln(atoms)), further KL goes to V. That is the finite-support caveat of Kwa et al. §4 (a bounded law is never heavy-tailed)."
             }),
         );
-        series.push(Series::line(format!("E[V]: {}", pair.name), pts_v, k).styled(Style::LinePoints));
+        series
+            .push(Series::line(format!("E[V]: {}", pair.name), pts_v, k).styled(Style::LinePoints));
         series.push(Series::line(format!("E[U]: {}", pair.name), pts_u, k).styled(Style::Dashed));
         input.observer.advance(1);
     }
     input.observer.end();
-    let axes = Axes { x_label: "KL(π_β ‖ π₀)  [nats]".into(), y_label: "expected value under π_β".into(), ..Default::default() };
-    let svg = svg_page(1000, 640, "goodhart simulate --config <file>  |  default: goodhart figure kwa24-tilt", |a| {
-        chart_with_legend(a, SPEC.title, &axes, &series, &Guides::default(), Legend::UpperLeft)
-    })?;
-    Ok(FigureOutput { config: crate::config::to_json(&TiltConfig { atoms, ..cfg }), table, svg, summary: serde_json::Value::Object(summary) })
+    let axes = Axes {
+        x_label: "KL(π_β ‖ π₀)  [nats]".into(),
+        y_label: "expected value under π_β".into(),
+        ..Default::default()
+    };
+    let svg = svg_page(
+        1000,
+        640,
+        "goodhart simulate --config <file>  |  default: goodhart figure kwa24-tilt",
+        |a| {
+            chart_with_legend(
+                a,
+                SPEC.title,
+                &axes,
+                &series,
+                &Guides::default(),
+                Legend::UpperLeft,
+            )
+        },
+    )?;
+    Ok(FigureOutput {
+        config: crate::config::to_json(&TiltConfig { atoms, ..cfg }),
+        table,
+        svg,
+        summary: serde_json::Value::Object(summary),
+    })
 }
 
 #[cfg(test)]
@@ -236,14 +309,24 @@ mod tests {
         assert_close(q.kl, 0.25, Tolerance::rel(4e-3));
         let b = f.beta_for_kl(0.25).unwrap();
         assert_close(f.at(b).unwrap().kl, 0.25, Tolerance::rel(1e-10));
-        assert!(matches!(f.beta_for_kl(100.0), Err(Error::UnreachableBudget { .. })));
+        assert!(matches!(
+            f.beta_for_kl(100.0),
+            Err(Error::UnreachableBudget { .. })
+        ));
     }
 
     #[test]
     fn default_config_runs_quick() {
         let mut t = crate::config::parse_toml(SPEC.default_config, "x").unwrap();
         crate::config::split_header(&mut t, "x").unwrap();
-        let out = produce(&FigureInput { config: t, origin: "x".into(), seed: 1, quick: true, observer: &crate::sim::NoObserver }).unwrap();
+        let out = produce(&FigureInput {
+            config: t,
+            origin: "x".into(),
+            seed: 1,
+            quick: true,
+            observer: &crate::sim::NoObserver,
+        })
+        .unwrap();
         assert!(out.svg.contains("<svg"));
         // 2 pairs × (15 betas + 5 budgets)
         assert_eq!(out.table.rows.len(), 2 * 20);

@@ -36,7 +36,12 @@ pub const WGK: [f64; 8] = [
     0.209_482_141_084_727_8,
 ];
 /// 7-point Gauss weights at `XGK[1], XGK[3], XGK[5], XGK[7]`.
-pub const WG: [f64; 4] = [0.129_484_966_168_869_7, 0.279_705_391_489_276_7, 0.381_830_050_505_118_9, 0.417_959_183_673_469_4];
+pub const WG: [f64; 4] = [
+    0.129_484_966_168_869_7,
+    0.279_705_391_489_276_7,
+    0.381_830_050_505_118_9,
+    0.417_959_183_673_469_4,
+];
 
 /// Result of an integration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +69,11 @@ pub struct QuadOptions {
 
 impl Default for QuadOptions {
     fn default() -> Self {
-        Self { abs: 0.0, rel: 1e-10, max_intervals: 4000 }
+        Self {
+            abs: 0.0,
+            rel: 1e-10,
+            max_intervals: 4000,
+        }
     }
 }
 
@@ -114,12 +123,26 @@ fn gk15<F: FnMut(f64) -> f64>(f: &mut F, a: f64, b: f64) -> (f64, f64) {
 /// # Errors
 /// [`Error::NotFinite`] if the integrand returns NaN/∞ at a node (with the node in the message),
 /// [`Error::OutOfRange`] if `a > b` or a bound is NaN.
-pub fn integrate<F: FnMut(f64) -> f64>(mut f: F, a: f64, b: f64, opts: QuadOptions) -> Result<Quad> {
+pub fn integrate<F: FnMut(f64) -> f64>(
+    mut f: F,
+    a: f64,
+    b: f64,
+    opts: QuadOptions,
+) -> Result<Quad> {
     if a.is_nan() || b.is_nan() || a > b {
-        return Err(Error::OutOfRange { name: "integration bounds", value: a, range: "a <= b, not NaN" });
+        return Err(Error::OutOfRange {
+            name: "integration bounds",
+            value: a,
+            range: "a <= b, not NaN",
+        });
     }
     if a == b {
-        return Ok(Quad { value: 0.0, error: 0.0, evals: 0, converged: true });
+        return Ok(Quad {
+            value: 0.0,
+            error: 0.0,
+            evals: 0,
+            converged: true,
+        });
     }
     let mut evals = 0usize;
     let mut bad: Option<f64> = None;
@@ -129,7 +152,10 @@ pub fn integrate<F: FnMut(f64) -> f64>(mut f: F, a: f64, b: f64, opts: QuadOptio
             (true, true) => (t, 1.0),
             (true, false) => (a + t / (1.0 - t), 1.0 / ((1.0 - t) * (1.0 - t))),
             (false, true) => (b - (1.0 - t) / t, 1.0 / (t * t)),
-            (false, false) => (t / (1.0 - t * t), (1.0 + t * t) / ((1.0 - t * t) * (1.0 - t * t))),
+            (false, false) => (
+                t / (1.0 - t * t),
+                (1.0 + t * t) / ((1.0 - t * t) * (1.0 - t * t)),
+            ),
         };
         let y = f(x) * jac;
         if !y.is_finite() {
@@ -147,7 +173,12 @@ pub fn integrate<F: FnMut(f64) -> f64>(mut f: F, a: f64, b: f64, opts: QuadOptio
     };
     let mut heap = BinaryHeap::new();
     let (v, e) = gk15(&mut g, lo, hi);
-    heap.push(Piece { a: lo, b: hi, value: v, error: e });
+    heap.push(Piece {
+        a: lo,
+        b: hi,
+        value: v,
+        error: e,
+    });
     let (mut total, mut err) = (v, e);
     while heap.len() < opts.max_intervals {
         if err <= opts.abs.max(opts.rel * total.abs()) {
@@ -161,8 +192,18 @@ pub fn integrate<F: FnMut(f64) -> f64>(mut f: F, a: f64, b: f64, opts: QuadOptio
         }
         let (v1, e1) = gk15(&mut g, p.a, m);
         let (v2, e2) = gk15(&mut g, m, p.b);
-        heap.push(Piece { a: p.a, b: m, value: v1, error: e1 });
-        heap.push(Piece { a: m, b: p.b, value: v2, error: e2 });
+        heap.push(Piece {
+            a: p.a,
+            b: m,
+            value: v1,
+            error: e1,
+        });
+        heap.push(Piece {
+            a: m,
+            b: p.b,
+            value: v2,
+            error: e2,
+        });
         // recompute sums exactly from the pieces (no drift)
         let (mut s, mut es) = (Neumaier::new(), Neumaier::new());
         for q in heap.iter() {
@@ -173,9 +214,17 @@ pub fn integrate<F: FnMut(f64) -> f64>(mut f: F, a: f64, b: f64, opts: QuadOptio
         err = es.total();
     }
     if let Some(x) = bad {
-        return Err(Error::NotFinite { name: "integrand at x", value: x });
+        return Err(Error::NotFinite {
+            name: "integrand at x",
+            value: x,
+        });
     }
-    Ok(Quad { value: total, error: err, evals, converged: err <= opts.abs.max(opts.rel * total.abs()) })
+    Ok(Quad {
+        value: total,
+        error: err,
+        evals,
+        converged: err <= opts.abs.max(opts.rel * total.abs()),
+    })
 }
 
 #[cfg(test)]
@@ -193,8 +242,18 @@ mod tests {
 
     #[test]
     fn gaussian_whole_line() {
-        let q = integrate(|x| (-0.5 * x * x).exp(), f64::NEG_INFINITY, f64::INFINITY, QuadOptions::default()).unwrap();
-        assert_close(q.value, (2.0 * std::f64::consts::PI).sqrt(), Tolerance::rel(1e-11));
+        let q = integrate(
+            |x| (-0.5 * x * x).exp(),
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            QuadOptions::default(),
+        )
+        .unwrap();
+        assert_close(
+            q.value,
+            (2.0 * std::f64::consts::PI).sqrt(),
+            Tolerance::rel(1e-11),
+        );
     }
 
     #[test]
@@ -202,20 +261,38 @@ mod tests {
         // ∫_1^∞ x^{-3} dx = 1/2 ; ∫_0^∞ 1/(1+x²) = π/2
         let q = integrate(|x| x.powi(-3), 1.0, f64::INFINITY, QuadOptions::default()).unwrap();
         assert_close(q.value, 0.5, Tolerance::rel(1e-11));
-        let q = integrate(|x| 1.0 / (1.0 + x * x), f64::NEG_INFINITY, 0.0, QuadOptions::default()).unwrap();
+        let q = integrate(
+            |x| 1.0 / (1.0 + x * x),
+            f64::NEG_INFINITY,
+            0.0,
+            QuadOptions::default(),
+        )
+        .unwrap();
         assert_close(q.value, std::f64::consts::FRAC_PI_2, Tolerance::rel(1e-11));
     }
 
     #[test]
     fn endpoint_singularity() {
         // ∫_0^1 x^{-1/2} = 2
-        let q = integrate(|x| 1.0 / x.sqrt(), 0.0, 1.0, QuadOptions { rel: 1e-9, ..Default::default() }).unwrap();
+        let q = integrate(
+            |x| 1.0 / x.sqrt(),
+            0.0,
+            1.0,
+            QuadOptions {
+                rel: 1e-9,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_close(q.value, 2.0, Tolerance::rel(1e-8));
     }
 
     #[test]
     fn bad_input() {
         assert!(integrate(|x| x, 1.0, 0.0, QuadOptions::default()).is_err());
-        assert!(matches!(integrate(|_| f64::NAN, 0.0, 1.0, QuadOptions::default()), Err(Error::NotFinite { .. })));
+        assert!(matches!(
+            integrate(|_| f64::NAN, 0.0, 1.0, QuadOptions::default()),
+            Err(Error::NotFinite { .. })
+        ));
     }
 }

@@ -55,7 +55,13 @@ pub struct Series {
 impl Series {
     /// A plain line series.
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Self { name: name.into(), points, band: None, style: Style::Line, color }
+        Self {
+            name: name.into(),
+            points,
+            band: None,
+            style: Style::Line,
+            color,
+        }
     }
     /// With a style.
     pub fn styled(mut self, style: Style) -> Self {
@@ -104,15 +110,26 @@ fn perr<E: std::fmt::Debug>(e: E) -> Error {
 ///
 /// # Errors
 /// Drawing errors from plotters, or from `draw`.
-pub fn svg_page(w: u32, h: u32, footer: &str, draw: impl FnOnce(&Area<'_>) -> Result<()>) -> Result<String> {
+pub fn svg_page(
+    w: u32,
+    h: u32,
+    footer: &str,
+    draw: impl FnOnce(&Area<'_>) -> Result<()>,
+) -> Result<String> {
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
         let (main, foot) = root.split_vertically(h.saturating_sub(22));
         draw(&main)?;
-        foot.draw(&Text::new(footer.to_string(), (8, 4), ("monospace", 12).into_font().color(&RGBColor(100, 100, 100))))
-            .map_err(perr)?;
+        foot.draw(&Text::new(
+            footer.to_string(),
+            (8, 4),
+            ("monospace", 12)
+                .into_font()
+                .color(&RGBColor(100, 100, 100)),
+        ))
+        .map_err(perr)?;
         root.present().map_err(perr)?;
     }
     Ok(buf)
@@ -158,7 +175,11 @@ pub fn tick(v: f64, log: bool) -> String {
             };
         }
         let t = sig3(10f64.powf(v));
-        return if t.contains('.') && !t.contains('e') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t };
+        return if t.contains('.') && !t.contains('e') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t
+        };
     }
     crate::report::fmt_num(v)
 }
@@ -196,7 +217,10 @@ pub fn key_points(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<f64>) {
     }
     if log {
         let (d0, d1) = (lo.floor() as i64, hi.ceil() as i64);
-        let mut bold: Vec<f64> = (d0..=d1).map(|d| d as f64).filter(|v| *v >= lo && *v <= hi).collect();
+        let mut bold: Vec<f64> = (d0..=d1)
+            .map(|d| d as f64)
+            .filter(|v| *v >= lo && *v <= hi)
+            .collect();
         let mut light = Vec::new();
         if d1 - d0 <= 40 {
             for d in d0..=d1 {
@@ -223,18 +247,27 @@ pub fn key_points(lo: f64, hi: f64, log: bool) -> (Vec<f64>, Vec<f64>) {
         }
         if bold.len() > 12 {
             let step = bold.len().div_ceil(10);
-            bold = bold.into_iter().filter(|v| (*v as i64).rem_euclid(step as i64) == 0).collect();
+            bold = bold
+                .into_iter()
+                .filter(|v| (*v as i64).rem_euclid(step as i64) == 0)
+                .collect();
         }
         return (bold, light);
     }
     let raw = (hi - lo) / 8.0;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     let bold: Vec<f64> = (first..=last).map(|i| i as f64 * step).collect();
     let lstep = step / 5.0;
-    let light: Vec<f64> = ((lo / lstep).ceil() as i64..=(hi / lstep).floor() as i64).map(|i| i as f64 * lstep).collect();
+    let light: Vec<f64> = ((lo / lstep).ceil() as i64..=(hi / lstep).floor() as i64)
+        .map(|i| i as f64 * lstep)
+        .collect();
     (bold, light)
 }
 
@@ -269,7 +302,13 @@ pub enum Legend {
 ///
 /// # Errors
 /// Drawing errors.
-pub fn chart(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guides: &Guides) -> Result<()> {
+pub fn chart(
+    area: &Area<'_>,
+    title: &str,
+    axes: &Axes,
+    series: &[Series],
+    guides: &Guides,
+) -> Result<()> {
     chart_with_legend(area, title, axes, series, guides, Legend::UpperRight)
 }
 
@@ -277,13 +316,32 @@ pub fn chart(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guide
 ///
 /// # Errors
 /// Drawing errors.
-pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Series], guides: &Guides, legend: Legend) -> Result<()> {
+pub fn chart_with_legend(
+    area: &Area<'_>,
+    title: &str,
+    axes: &Axes,
+    series: &[Series],
+    guides: &Guides,
+    legend: Legend,
+) -> Result<()> {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series.iter().flat_map(|s| {
-        s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| b.iter().flat_map(|q| [q.1, q.2])))
+        s.points.iter().map(|p| p.1).chain(
+            s.band
+                .iter()
+                .flat_map(|b| b.iter().flat_map(|q| [q.1, q.2])),
+        )
     });
-    let (x0, x1) = axes.x_range.map(|(a, b)| (tx(a, axes.x_log), tx(b, axes.x_log))).or_else(|| range_of(xs, axes.x_log)).unwrap_or((0.0, 1.0));
-    let (y0, y1) = axes.y_range.map(|(a, b)| (tx(a, axes.y_log), tx(b, axes.y_log))).or_else(|| range_of(ys, axes.y_log)).unwrap_or((0.0, 1.0));
+    let (x0, x1) = axes
+        .x_range
+        .map(|(a, b)| (tx(a, axes.x_log), tx(b, axes.x_log)))
+        .or_else(|| range_of(xs, axes.x_log))
+        .unwrap_or((0.0, 1.0));
+    let (y0, y1) = axes
+        .y_range
+        .map(|(a, b)| (tx(a, axes.y_log), tx(b, axes.y_log)))
+        .or_else(|| range_of(ys, axes.y_log))
+        .unwrap_or((0.0, 1.0));
     let mut ch = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 17))
         .margin(12)
@@ -308,45 +366,93 @@ pub fn chart_with_legend(area: &Area<'_>, title: &str, axes: &Axes, series: &[Se
     for s in series {
         let c = PALETTE[s.color % PALETTE.len()];
         if let Some(band) = &s.band {
-            let mut poly: Vec<(f64, f64)> = band.iter().map(|q| (tx(q.0, xl), tx(q.2, yl))).filter(|p| inside(p.0, p.1)).collect();
-            let lower: Vec<(f64, f64)> = band.iter().rev().map(|q| (tx(q.0, xl), tx(q.1, yl).max(y0))).filter(|p| inside(p.0, p.1)).collect();
+            let mut poly: Vec<(f64, f64)> = band
+                .iter()
+                .map(|q| (tx(q.0, xl), tx(q.2, yl)))
+                .filter(|p| inside(p.0, p.1))
+                .collect();
+            let lower: Vec<(f64, f64)> = band
+                .iter()
+                .rev()
+                .map(|q| (tx(q.0, xl), tx(q.1, yl).max(y0)))
+                .filter(|p| inside(p.0, p.1))
+                .collect();
             poly.extend(lower);
             if poly.len() >= 3 {
-                ch.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled()))).map_err(perr)?;
+                ch.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled())))
+                    .map_err(perr)?;
             }
         }
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (tx(p.0, xl), tx(p.1, yl))).filter(|p| inside(p.0, p.1)).collect();
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|p| (tx(p.0, xl), tx(p.1, yl)))
+            .filter(|p| inside(p.0, p.1))
+            .collect();
         let legend_style = ShapeStyle::from(&c).stroke_width(2);
         let dashed = s.style == Style::Dashed;
         let anno = match s.style {
-            Style::Line | Style::LinePoints => ch.draw_series(LineSeries::new(pts.clone(), legend_style)).map_err(perr)?,
+            Style::Line | Style::LinePoints => ch
+                .draw_series(LineSeries::new(pts.clone(), legend_style))
+                .map_err(perr)?,
             Style::Dashed => ch
                 .draw_series(DashedLineSeries::new(pts.clone(), 6, 4, legend_style))
                 .map_err(perr)?,
-            Style::Points => ch.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled()))).map_err(perr)?,
+            Style::Points => ch
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+                .map_err(perr)?,
         };
         if !s.name.is_empty() {
             anno.label(s.name.clone()).legend(move |(x, y)| {
                 // a dashed series gets a broken legend glyph
-                let (first, second) = if dashed { ((0, 7), (11, 18)) } else { ((0, 18), (0, 0)) };
+                let (first, second) = if dashed {
+                    ((0, 7), (11, 18))
+                } else {
+                    ((0, 18), (0, 0))
+                };
                 let st = ShapeStyle::from(&c).stroke_width(2);
-                EmptyElement::at((x, y)) + PathElement::new(vec![(first.0, 0), (first.1, 0)], st) + PathElement::new(vec![(second.0, 0), (second.1, 0)], st)
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(first.0, 0), (first.1, 0)], st)
+                    + PathElement::new(vec![(second.0, 0), (second.1, 0)], st)
             });
         }
         if s.style == Style::LinePoints {
-            ch.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled()))).map_err(perr)?;
+            ch.draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+                .map_err(perr)?;
         }
     }
     let grey = RGBColor(90, 90, 90);
     for (x, label) in &guides.vlines {
         let xv = tx(*x, xl);
-        ch.draw_series(DashedLineSeries::new(vec![(xv, y0), (xv, y1)], 5, 4, ShapeStyle::from(&grey).stroke_width(1))).map_err(perr)?;
-        ch.draw_series(std::iter::once(Text::new(label.clone(), (xv, y1), ("sans-serif", 12).into_font().color(&grey)))).map_err(perr)?;
+        ch.draw_series(DashedLineSeries::new(
+            vec![(xv, y0), (xv, y1)],
+            5,
+            4,
+            ShapeStyle::from(&grey).stroke_width(1),
+        ))
+        .map_err(perr)?;
+        ch.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (xv, y1),
+            ("sans-serif", 12).into_font().color(&grey),
+        )))
+        .map_err(perr)?;
     }
     for (y, label) in &guides.hlines {
         let yv = tx(*y, yl);
-        ch.draw_series(DashedLineSeries::new(vec![(x0, yv), (x1, yv)], 5, 4, ShapeStyle::from(&grey).stroke_width(1))).map_err(perr)?;
-        ch.draw_series(std::iter::once(Text::new(label.clone(), (x0, yv), ("sans-serif", 12).into_font().color(&grey)))).map_err(perr)?;
+        ch.draw_series(DashedLineSeries::new(
+            vec![(x0, yv), (x1, yv)],
+            5,
+            4,
+            ShapeStyle::from(&grey).stroke_width(1),
+        ))
+        .map_err(perr)?;
+        ch.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (x0, yv),
+            ("sans-serif", 12).into_font().color(&grey),
+        )))
+        .map_err(perr)?;
     }
     if series.iter().any(|s| !s.name.is_empty()) {
         ch.configure_series_labels()
@@ -382,10 +488,22 @@ pub struct Bar {
 ///
 /// # Errors
 /// Drawing errors.
-pub fn bar_chart(area: &Area<'_>, title: &str, y_label: &str, bars: &[Bar], y_range: Option<(f64, f64)>) -> Result<()> {
+pub fn bar_chart(
+    area: &Area<'_>,
+    title: &str,
+    y_label: &str,
+    bars: &[Bar],
+    y_range: Option<(f64, f64)>,
+) -> Result<()> {
     let n = bars.len().max(1) as i32;
     let (y0, y1) = y_range
-        .or_else(|| range_of(bars.iter().map(|b| b.value).chain(std::iter::once(0.0)), false).map(|(a, b)| (a.min(0.0), b)))
+        .or_else(|| {
+            range_of(
+                bars.iter().map(|b| b.value).chain(std::iter::once(0.0)),
+                false,
+            )
+            .map(|(a, b)| (a.min(0.0), b))
+        })
         .unwrap_or((0.0, 1.0));
     let mut ch = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 17))
@@ -399,7 +517,9 @@ pub fn bar_chart(area: &Area<'_>, title: &str, y_label: &str, bars: &[Bar], y_ra
         .disable_x_mesh()
         .y_desc(y_label)
         .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                labels.get(*i as usize).cloned().unwrap_or_default()
+            }
             SegmentValue::Last => String::new(),
         })
         .y_label_formatter(&|v| tick(*v, false))
@@ -415,11 +535,25 @@ pub fn bar_chart(area: &Area<'_>, title: &str, y_label: &str, bars: &[Bar], y_ra
         }
         let c = PALETTE[b.color % PALETTE.len()];
         let top = b.value.clamp(y0, y1);
-        let mut rect = Rectangle::new([(SegmentValue::Exact(i as i32), y0.max(0.0).min(y1)), (SegmentValue::Exact(i as i32 + 1), top)], c.filled());
+        let mut rect = Rectangle::new(
+            [
+                (SegmentValue::Exact(i as i32), y0.max(0.0).min(y1)),
+                (SegmentValue::Exact(i as i32 + 1), top),
+            ],
+            c.filled(),
+        );
         rect.set_margin(0, 0, 14, 14);
         ch.draw_series(std::iter::once(rect)).map_err(perr)?;
-        let style = ("sans-serif", 13).into_font().color(&RGBColor(40, 40, 40)).pos(Pos::new(HPos::Center, VPos::Bottom));
-        ch.draw_series(std::iter::once(Text::new(sig3(b.value), (SegmentValue::CenterOf(i as i32), top), style))).map_err(perr)?;
+        let style = ("sans-serif", 13)
+            .into_font()
+            .color(&RGBColor(40, 40, 40))
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        ch.draw_series(std::iter::once(Text::new(
+            sig3(b.value),
+            (SegmentValue::CenterOf(i as i32), top),
+            style,
+        )))
+        .map_err(perr)?;
     }
     Ok(())
 }
@@ -430,10 +564,27 @@ mod tests {
 
     #[test]
     fn renders_svg_with_footer_and_log_axes() {
-        let s = Series::line("a", (1..50).map(|i| (i as f64, (i * i) as f64)).collect(), 0)
-            .with_band((1..50).map(|i| (i as f64, (i * i) as f64 * 0.8, (i * i) as f64 * 1.2)).collect());
-        let axes = Axes { x_label: "n".into(), y_label: "y".into(), x_log: true, y_log: true, ..Default::default() };
-        let svg = svg_page(640, 480, "goodhart figure demo", |a| chart(a, "demo", &axes, &[s], &Guides::default())).unwrap();
+        let s = Series::line(
+            "a",
+            (1..50).map(|i| (i as f64, (i * i) as f64)).collect(),
+            0,
+        )
+        .with_band(
+            (1..50)
+                .map(|i| (i as f64, (i * i) as f64 * 0.8, (i * i) as f64 * 1.2))
+                .collect(),
+        );
+        let axes = Axes {
+            x_label: "n".into(),
+            y_label: "y".into(),
+            x_log: true,
+            y_log: true,
+            ..Default::default()
+        };
+        let svg = svg_page(640, 480, "goodhart figure demo", |a| {
+            chart(a, "demo", &axes, &[s], &Guides::default())
+        })
+        .unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("goodhart figure demo"));
         assert!(svg.contains("1e3"), "log ticks");
@@ -443,16 +594,39 @@ mod tests {
         assert_eq!(tick(2f64.log10(), true), "2");
         assert_eq!(tick(2.0, true), "1e2");
         let (b, _) = key_points(0.0, 1.7, true); // 1 .. 50
-        assert_eq!(b.iter().map(|v| tick(*v, true)).collect::<Vec<_>>(), ["1", "2", "5", "10", "20", "50"]);
+        assert_eq!(
+            b.iter().map(|v| tick(*v, true)).collect::<Vec<_>>(),
+            ["1", "2", "5", "10", "20", "50"]
+        );
         let (b, _) = key_points(-0.3, 4.2, false);
         assert_eq!(b, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
     }
 
     #[test]
     fn bar_chart_labels_and_values() {
-        let bars = vec![Bar { label: "E[X]".into(), value: 1.877, color: 0 }, Bar { label: "KL".into(), value: 7.5, color: 1 }];
-        let svg = svg_page(300, 400, "goodhart figure bars", |a| bar_chart(a, "bars", "value", &bars, Some((0.0, 5.0)))).unwrap();
-        assert!(svg.contains("\nE[X]\n") && svg.contains("\nKL\n"), "category labels");
-        assert!(svg.contains("1.88") && svg.contains("7.50"), "values printed, also for a bar cut at the top");
+        let bars = vec![
+            Bar {
+                label: "E[X]".into(),
+                value: 1.877,
+                color: 0,
+            },
+            Bar {
+                label: "KL".into(),
+                value: 7.5,
+                color: 1,
+            },
+        ];
+        let svg = svg_page(300, 400, "goodhart figure bars", |a| {
+            bar_chart(a, "bars", "value", &bars, Some((0.0, 5.0)))
+        })
+        .unwrap();
+        assert!(
+            svg.contains("\nE[X]\n") && svg.contains("\nKL\n"),
+            "category labels"
+        );
+        assert!(
+            svg.contains("1.88") && svg.contains("7.50"),
+            "values printed, also for a bar cut at the top"
+        );
     }
 }

@@ -54,7 +54,10 @@ impl<'a> Tilt<'a> {
         for (&p, &x) in base.as_slice().iter().zip(u) {
             if p > 0.0 {
                 if !x.is_finite() {
-                    return Err(Error::NotFinite { name: "reward", value: x });
+                    return Err(Error::NotFinite {
+                        name: "reward",
+                        value: x,
+                    });
                 }
                 c.add(p * x);
                 u_max = u_max.max(x);
@@ -66,7 +69,13 @@ impl<'a> Tilt<'a> {
                 m.add(p);
             }
         }
-        Ok(Self { base, u, centre: c.total(), u_max, mass_at_max: m.total() })
+        Ok(Self {
+            base,
+            u,
+            centre: c.total(),
+            u_max,
+            mass_at_max: m.total(),
+        })
     }
 
     /// The base distribution.
@@ -107,20 +116,46 @@ impl<'a> Tilt<'a> {
     /// [`Error::NotPositive`] if `beta <= 0` or NaN.
     pub fn at(&self, beta: f64) -> Result<TiltPoint> {
         if !(beta > 0.0) {
-            return Err(Error::NotPositive { name: "beta", value: beta });
+            return Err(Error::NotPositive {
+                name: "beta",
+                value: beta,
+            });
         }
         if beta == f64::INFINITY {
-            let var = self.base.expect(&self.u.iter().map(|x| (x - self.centre).powi(2)).collect::<Vec<_>>())?;
-            return Ok(TiltPoint { beta, mean_u: self.centre, var_u: var, kl: 0.0, log_z: 0.0 });
+            let var = self.base.expect(
+                &self
+                    .u
+                    .iter()
+                    .map(|x| (x - self.centre).powi(2))
+                    .collect::<Vec<_>>(),
+            )?;
+            return Ok(TiltPoint {
+                beta,
+                mean_u: self.centre,
+                var_u: var,
+                kl: 0.0,
+                log_z: 0.0,
+            });
         }
         let (m, weak) = self.scaled(beta);
         if !m.is_finite() {
             // (U − c)/β overflows: numerically the β → 0 limit, the base restricted to argmax U.
-            return Ok(TiltPoint { beta, mean_u: self.u_max, var_u: 0.0, kl: self.max_kl(), log_z: self.u_max / beta + self.mass_at_max.ln() });
+            return Ok(TiltPoint {
+                beta,
+                mean_u: self.u_max,
+                var_u: 0.0,
+                kl: self.max_kl(),
+                log_z: self.u_max / beta + self.mass_at_max.ln(),
+            });
         }
         let p = self.base.as_slice();
         let (e_d, e_d2, log_z_c) = if weak {
-            let (mut s, mut a, mut a2, mut b) = (Neumaier::new(), Neumaier::new(), Neumaier::new(), Neumaier::new());
+            let (mut s, mut a, mut a2, mut b) = (
+                Neumaier::new(),
+                Neumaier::new(),
+                Neumaier::new(),
+                Neumaier::new(),
+            );
             for (&pi, &x) in p.iter().zip(self.u) {
                 if pi > 0.0 {
                     let d = (x - self.centre) / beta;
@@ -178,15 +213,34 @@ impl<'a> Tilt<'a> {
     /// As [`Tilt::at`].
     pub fn policy(&self, beta: f64) -> Result<Probs> {
         if !(beta > 0.0) {
-            return Err(Error::NotPositive { name: "beta", value: beta });
+            return Err(Error::NotPositive {
+                name: "beta",
+                value: beta,
+            });
         }
         let (m, _) = self.scaled(beta);
         let w: Vec<f64> = if m.is_finite() {
             // weights π₀·exp(d − max d), d = (U − c)/β: never overflow; the normalisation below is
             // the definition of π_β (Z(β)), not a renormalisation of user input.
-            self.base.as_slice().iter().zip(self.u).map(|(&p, &x)| if p > 0.0 { p * ((x - self.centre) / beta - m).exp() } else { 0.0 }).collect()
+            self.base
+                .as_slice()
+                .iter()
+                .zip(self.u)
+                .map(|(&p, &x)| {
+                    if p > 0.0 {
+                        p * ((x - self.centre) / beta - m).exp()
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
         } else {
-            self.base.as_slice().iter().zip(self.u).map(|(&p, &x)| if p > 0.0 && x == self.u_max { p } else { 0.0 }).collect()
+            self.base
+                .as_slice()
+                .iter()
+                .zip(self.u)
+                .map(|(&p, &x)| if p > 0.0 && x == self.u_max { p } else { 0.0 })
+                .collect()
         };
         Probs::from_weights("tilted policy", &w)
     }
@@ -198,7 +252,10 @@ impl<'a> Tilt<'a> {
     pub fn expect(&self, beta: f64, f: &[f64]) -> Result<f64> {
         check_len("reward", self.u.len(), "f", f.len())?;
         if !(beta > 0.0) {
-            return Err(Error::NotPositive { name: "beta", value: beta });
+            return Err(Error::NotPositive {
+                name: "beta",
+                value: beta,
+            });
         }
         let (m, _) = self.scaled(beta);
         if !m.is_finite() {
@@ -207,7 +264,10 @@ impl<'a> Tilt<'a> {
             for ((&pi, &x), &fi) in self.base.as_slice().iter().zip(self.u).zip(f) {
                 if pi > 0.0 && x == self.u_max {
                     if !fi.is_finite() {
-                        return Err(Error::NotFinite { name: "f", value: fi });
+                        return Err(Error::NotFinite {
+                            name: "f",
+                            value: fi,
+                        });
                     }
                     z.add(pi);
                     zf.add(pi * fi);
@@ -221,7 +281,10 @@ impl<'a> Tilt<'a> {
                 let w = pi * ((x - self.centre) / beta - m).exp();
                 if w > 0.0 {
                     if !fi.is_finite() {
-                        return Err(Error::NotFinite { name: "f", value: fi });
+                        return Err(Error::NotFinite {
+                            name: "f",
+                            value: fi,
+                        });
                     }
                     z.add(w);
                     zf.add(w * fi);
@@ -239,7 +302,11 @@ impl<'a> Tilt<'a> {
     /// [`Error::UnreachableBudget`] if `budget >= −ln π₀(argmax U)` (only β = 0 would reach it).
     pub fn beta_for_kl(&self, budget: f64) -> Result<f64> {
         if budget.is_nan() || budget < 0.0 {
-            return Err(Error::OutOfRange { name: "KL budget", value: budget, range: "[0, ∞)" });
+            return Err(Error::OutOfRange {
+                name: "KL budget",
+                value: budget,
+                range: "[0, ∞)",
+            });
         }
         if budget == 0.0 {
             return Ok(f64::INFINITY);
@@ -272,7 +339,11 @@ impl<'a> Tilt<'a> {
             hi += 2.0;
             it += 1;
             if it > 400 {
-                return Err(Error::NoConvergence { method: "beta_for_kl bracket", iterations: it, residual: f(hi).0 });
+                return Err(Error::NoConvergence {
+                    method: "beta_for_kl bracket",
+                    iterations: it,
+                    residual: f(hi).0,
+                });
             }
         }
         let s = newton_bisect(f, lo, hi, 1e-15, budget * 1e-14, 200)?;
@@ -348,9 +419,18 @@ mod tests {
             let b = t.beta_for_kl(budget).unwrap();
             assert_close(t.kl(b).unwrap(), budget, Tolerance::rel(1e-10));
         }
-        assert!(matches!(t.beta_for_kl(10f64.ln()), Err(Error::UnreachableBudget { .. })));
-        assert!(matches!(t.beta_for_kl(f64::NAN), Err(Error::OutOfRange { .. })));
-        assert!(matches!(t.at(0.0), Err(Error::NotPositive { name: "beta", .. })));
+        assert!(matches!(
+            t.beta_for_kl(10f64.ln()),
+            Err(Error::UnreachableBudget { .. })
+        ));
+        assert!(matches!(
+            t.beta_for_kl(f64::NAN),
+            Err(Error::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            t.at(0.0),
+            Err(Error::NotPositive { name: "beta", .. })
+        ));
         assert!(matches!(t.at(-1.0), Err(Error::NotPositive { .. })));
     }
 
@@ -361,7 +441,11 @@ mod tests {
         let v = vec![1.0, 2.0, 3.0, 4.0];
         let t = Tilt::new(&p, &u).unwrap();
         let pol = t.policy(0.7).unwrap();
-        assert_close(t.expect(0.7, &v).unwrap(), pol.expect(&v).unwrap(), Tolerance::rel(1e-14));
+        assert_close(
+            t.expect(0.7, &v).unwrap(),
+            pol.expect(&v).unwrap(),
+            Tolerance::rel(1e-14),
+        );
     }
 }
 
@@ -374,8 +458,15 @@ mod mpmath_vectors {
 
     #[test]
     fn tilt_matches_mpmath_to_1e12() {
-        let v: serde_json::Value = serde_json::from_str(include_str!("../../tests/vectors/tilt_mpmath.json")).unwrap();
-        let bits = |k: &str| -> Vec<f64> { v[k].as_array().unwrap().iter().map(|b| f64::from_bits(b.as_u64().unwrap())).collect() };
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/tilt_mpmath.json")).unwrap();
+        let bits = |k: &str| -> Vec<f64> {
+            v[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|b| f64::from_bits(b.as_u64().unwrap()))
+                .collect()
+        };
         let (u, w) = (bits("u_bits"), bits("v_bits"));
         let base = Probs::uniform(u.len()).unwrap();
         let t = Tilt::new(&base, &u).unwrap();
@@ -385,7 +476,11 @@ mod mpmath_vectors {
             let tol = Tolerance::rel(1e-12);
             assert_close(tp.mean_u, row["mean_u"].as_f64().unwrap(), tol);
             assert_close(tp.kl, row["kl"].as_f64().unwrap(), tol);
-            assert_close(t.expect(beta, &w).unwrap(), row["mean_v"].as_f64().unwrap(), tol);
+            assert_close(
+                t.expect(beta, &w).unwrap(),
+                row["mean_v"].as_f64().unwrap(),
+                tol,
+            );
         }
     }
 }

@@ -4,7 +4,11 @@
 use std::process::{Command, Output};
 
 fn goodhart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart")).args(args).env("RUST_LOG", "warn").output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -28,19 +32,32 @@ fn unknown_figure_is_one_line_exit_1() {
 #[test]
 fn every_registered_config_matches_its_file_and_parses() {
     for spec in goodhart::figures::registry() {
-        let path = format!("{}/simulations/{}.toml", env!("CARGO_MANIFEST_DIR"), spec.id);
+        let path = format!(
+            "{}/simulations/{}.toml",
+            env!("CARGO_MANIFEST_DIR"),
+            spec.id
+        );
         let file = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {path}"));
-        assert_eq!(file, spec.default_config, "{path} differs from the embedded default");
+        assert_eq!(
+            file, spec.default_config,
+            "{path} differs from the embedded default"
+        );
         let o = goodhart(&["config", "show", spec.id]);
         assert_eq!(String::from_utf8_lossy(&o.stdout), file);
-        assert!(file.starts_with(&format!("simulation = \"{}\"", spec.id)), "{path} must start with its simulation key");
+        assert!(
+            file.starts_with(&format!("simulation = \"{}\"", spec.id)),
+            "{path} must start with its simulation key"
+        );
     }
     // and every file in simulations/ is registered
     for entry in std::fs::read_dir(format!("{}/simulations", env!("CARGO_MANIFEST_DIR"))).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().and_then(|e| e.to_str()) == Some("toml") {
             let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
-            assert!(goodhart::figures::find(&stem).is_ok(), "simulations/{stem}.toml has no producer");
+            assert!(
+                goodhart::figures::find(&stem).is_ok(),
+                "simulations/{stem}.toml has no producer"
+            );
         }
     }
 }
@@ -48,10 +65,18 @@ fn every_registered_config_matches_its_file_and_parses() {
 #[test]
 fn simulate_rejects_unknown_key_and_malformed_toml_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(spec) = goodhart::figures::registry().first().copied() else { return };
+    let Some(spec) = goodhart::figures::registry().first().copied() else {
+        return;
+    };
     let typo = dir.path().join("typo.toml");
     std::fs::write(&typo, format!("{}\nbta_typo = 1.0\n", spec.default_config)).unwrap();
-    let o = goodhart(&["simulate", "--config", typo.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]);
+    let o = goodhart(&[
+        "simulate",
+        "--config",
+        typo.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("bta_typo"), "{e}");
@@ -77,7 +102,19 @@ fn theorems_json_has_contract_shape() {
     let checks = v["checks"].as_array().expect("checks array");
     let mut failing = Vec::new();
     for c in checks {
-        for k in ["id", "paper", "result", "statement", "quantity", "value", "bound", "relation", "tolerance", "holds", "detail"] {
+        for k in [
+            "id",
+            "paper",
+            "result",
+            "statement",
+            "quantity",
+            "value",
+            "bound",
+            "relation",
+            "tolerance",
+            "holds",
+            "detail",
+        ] {
             assert!(c.get(k).is_some(), "check {} lacks {k}", c["id"]);
         }
         if c["holds"] != true {
@@ -86,14 +123,20 @@ fn theorems_json_has_contract_shape() {
     }
     assert!(failing.is_empty(), "failing checks: {failing:?}");
     assert_eq!(o.status.code(), Some(0));
-    let ids: std::collections::HashSet<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: std::collections::HashSet<&str> =
+        checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), checks.len(), "check ids must be unique");
 }
 
 #[test]
 fn readme_indexes_every_figure() {
-    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
     for spec in goodhart::figures::registry() {
-        assert!(readme.contains(&format!("`goodhart figure {}`", spec.id)), "README.md lacks figure {}", spec.id);
+        assert!(
+            readme.contains(&format!("`goodhart figure {}`", spec.id)),
+            "README.md lacks figure {}",
+            spec.id
+        );
     }
 }

@@ -32,10 +32,18 @@ const ACG: &str = include_str!("../../../data/kwa2024/acg_final_rewards.csv");
 /// [`Error::OutOfRange`] unless `0 < α < 1` and `ln q <= 0`.
 pub fn mixture_kl(alpha: f64, ln_q: f64) -> Result<f64> {
     if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(Error::OutOfRange { name: "alpha", value: alpha, range: "(0, 1)" });
+        return Err(Error::OutOfRange {
+            name: "alpha",
+            value: alpha,
+            range: "(0, 1)",
+        });
     }
     if !(ln_q <= 0.0) {
-        return Err(Error::OutOfRange { name: "ln q", value: ln_q, range: "(-inf, 0]" });
+        return Err(Error::OutOfRange {
+            name: "ln q",
+            value: ln_q,
+            range: "(-inf, 0]",
+        });
     }
     let q = ln_q.exp();
     let mass = (1.0 - alpha) * q + alpha;
@@ -56,14 +64,23 @@ pub fn acg_edits(step: u32) -> u32 {
 /// [`Error::Config`] for a missing column or a non-numeric value (with its line).
 pub fn csv_column(text: &str, column: &str) -> Result<Vec<f64>> {
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
-    let j = header.iter().position(|h| *h == column).ok_or_else(|| Error::Config(format!("no column `{column}` in header {header:?}")))?;
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let j = header
+        .iter()
+        .position(|h| *h == column)
+        .ok_or_else(|| Error::Config(format!("no column `{column}` in header {header:?}")))?;
     lines
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             let cell = l.split(',').nth(j).unwrap_or("").trim();
-            cell.parse::<f64>().map_err(|_| Error::Config(format!("line {}: `{cell}` is not a number", i + 2)))
+            cell.parse::<f64>()
+                .map_err(|_| Error::Config(format!("line {}: `{cell}` is not a number", i + 2)))
         })
         .collect()
 }
@@ -76,7 +93,12 @@ fn mean(xs: &[f64]) -> f64 {
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
     match compute() {
         Ok(v) => v,
-        Err(e) => vec![Check::failed_to_compute("kwa2024-acg-data", Paper::Kwa2024, "§4.1 ACG interpretation", &e)],
+        Err(e) => vec![Check::failed_to_compute(
+            "kwa2024-acg-data",
+            Paper::Kwa2024,
+            "§4.1 ACG interpretation",
+            &e,
+        )],
     }
 }
 
@@ -84,8 +106,22 @@ fn compute() -> Result<Vec<Check>> {
     let llama = csv_column(LLAMA, "reward")?;
     let acg = csv_column(ACG, "final_reward")?;
     let base_mean = mean(&llama);
-    let (lo_run, lo) = acg.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).ok_or(Error::Empty { name: "acg rewards" })?;
-    let (hi_run, hi) = acg.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).ok_or(Error::Empty { name: "acg rewards" })?;
+    let (lo_run, lo) = acg
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or(Error::Empty {
+            name: "acg rewards",
+        })?;
+    let (hi_run, hi) = acg
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or(Error::Empty {
+            name: "acg rewards",
+        })?;
     let (alpha, ln_q) = (0.01, -1339.70);
     let exact = mixture_kl(alpha, ln_q)?;
     let first_order = alpha * (alpha.ln() - ln_q);
@@ -161,7 +197,16 @@ fn compute() -> Result<Vec<Check>> {
     ];
     let steps: Vec<u32> = (0..1000).map(acg_edits).collect();
     let count = |k: u32| steps.iter().filter(|&&s| s == k).count() as f64;
-    let expected = [(9, 1.0), (8, 1.0), (7, 2.0), (6, 5.0), (5, 16.0), (4, 72.0), (3, 887.0), (2, 16.0)];
+    let expected = [
+        (9, 1.0),
+        (8, 1.0),
+        (7, 2.0),
+        (6, 5.0),
+        (5, 16.0),
+        (4, 72.0),
+        (3, 887.0),
+        (2, 16.0),
+    ];
     let mismatches = expected.iter().filter(|(k, n)| count(*k) != *n).count();
     v.push(Check::new(
         "kwa2024-table1-acg-annealing",
@@ -187,8 +232,13 @@ mod tests {
     fn mixture_kl_matches_direct_formula_when_q_is_representable() {
         // second method: the formula evaluated naively with a representable q
         let (a, q) = (0.05f64, 1e-3f64);
-        let direct = ((1.0 - a) * q + a) * (((1.0 - a) * q + a) / q).ln() + (1.0 - a) * (1.0 - a).ln() * (1.0 - q);
-        assert_close(mixture_kl(a, q.ln()).unwrap(), direct, Tolerance::rel(1e-13));
+        let direct = ((1.0 - a) * q + a) * (((1.0 - a) * q + a) / q).ln()
+            + (1.0 - a) * (1.0 - a).ln() * (1.0 - q);
+        assert_close(
+            mixture_kl(a, q.ln()).unwrap(),
+            direct,
+            Tolerance::rel(1e-13),
+        );
         assert!(mixture_kl(0.0, -1.0).is_err());
         assert!(mixture_kl(0.5, 0.1).is_err());
     }
@@ -196,7 +246,11 @@ mod tests {
     #[test]
     fn all_checks_hold() {
         for c in checks(&CheckOptions::default()) {
-            assert!(c.holds, "{} value {} bound {} ({})", c.id, c.value, c.bound, c.detail);
+            assert!(
+                c.holds,
+                "{} value {} bound {} ({})",
+                c.id, c.value, c.bound, c.detail
+            );
         }
     }
 }

@@ -41,7 +41,10 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
 /// The figures of this paper, in `reproduce` order.
 pub fn figures() -> Vec<&'static FigureSpec> {
     let mut v: Vec<&'static FigureSpec> = Vec::new();
-    for specs in [crate::figures::cohen24_a::SPECS, crate::figures::cohen24_b::SPECS] {
+    for specs in [
+        crate::figures::cohen24_a::SPECS,
+        crate::figures::cohen24_b::SPECS,
+    ] {
         v.extend(specs.iter().copied());
     }
     v
