@@ -370,14 +370,19 @@ fn reproduce(
             command,
             observer,
         };
-        let p = figures::run_figure(
+        match figures::run_figure(
             spec,
             spec.default_config,
             &format!("embedded {}.toml", spec.id),
             &opts,
-        )
-        .with_context(|| format!("figure {}", spec.id))?;
-        provs.push(p);
+        ) {
+            Ok(p) => provs.push(p),
+            Err(e) => {
+                // keep an index of what is done, whatever stopped us (Ctrl-C inside a figure included)
+                figures::write_index(out, &provs)?;
+                return Err(anyhow::Error::from(e).context(format!("figure {}", spec.id)));
+            }
+        }
     }
     figures::write_index(out, &provs)?;
     observer.message("theorem report");

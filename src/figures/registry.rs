@@ -168,7 +168,7 @@ pub fn write_index(dir: &Path, provs: &[Provenance]) -> Result<()> {
             "| [{id}]({id}.svg) | {} | {} | {} | `{}` | `{}` | {:.2} |\n",
             p.paper,
             p.figure.clone().unwrap_or_else(|| "—".into()),
-            p.title,
+            p.title.replace('|', "\\|"),
             p.command.join(" "),
             p.source,
             p.wall_s,

@@ -230,7 +230,7 @@ impl Report {
                 "| {} | `{}` | {} | {} | {} | {} | {} |\n",
                 if c.holds { "✓" } else { "✗" },
                 c.id,
-                c.result,
+                c.result.replace('|', "\\|"),
                 fmt_num(c.value),
                 c.relation.symbol(),
                 fmt_num(c.bound),

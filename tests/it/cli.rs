@@ -140,3 +140,66 @@ fn readme_indexes_every_figure() {
         );
     }
 }
+
+/// Ctrl-C during `reproduce`: exit 130, the figures finished so far are complete and indexed.
+#[test]
+fn ctrl_c_keeps_finished_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("figs");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["reproduce", "--quick", "--out", out.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait for the first finished figure, then interrupt
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::fs::read_dir(&out)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .all(|e| e.path().extension().and_then(|x| x.to_str()) != Some("json"))
+        })
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no figure written in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    if o.status.code() == Some(0) {
+        return; // finished before the signal arrived: nothing to check
+    }
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let index = std::fs::read_to_string(out.join("README.md")).expect("index written on interrupt");
+    let mut n = 0;
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().and_then(|x| x.to_str()) == Some("json") {
+            let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
+            assert!(
+                out.join(format!("{stem}.svg")).exists()
+                    && out.join(format!("{stem}.csv")).exists(),
+                "{stem} incomplete"
+            );
+            assert!(index.contains(&stem), "{stem} not indexed");
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
