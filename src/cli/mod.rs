@@ -293,7 +293,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 command: argv(),
                 observer: &observer,
             };
-            let p = figures::run_figure(spec, &text, &origin, &opts)?;
+            let p =
+                figures::run_figure(spec, &text, &origin, &opts).with_context(|| origin.clone())?;
             println!(
                 "wrote {}/{}.{{svg,csv,json}} in {:.2} s",
                 out.display(),

@@ -74,7 +74,14 @@ fn one_line(s: &str) -> String {
     s.lines()
         .map(str::trim)
         .filter(|l| {
-            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
+            // drop the parser's source excerpt: `|`-gutter lines, `12 | text` lines and `^^^` markers
+            let excerpt = l
+                .split_once(" |")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            !l.is_empty()
+                && !l.starts_with('|')
+                && !excerpt
+                && !l.chars().all(|c| c == '^' || c == ' ')
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -243,8 +243,12 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
                     ])?;
                     budget_rows.push(serde_json::json!({"budget_nats": d, "beta": b, "mean_v": q.mean_v, "mean_u": q.mean_x + q.mean_v}));
                 }
-                Err(Error::UnreachableBudget { max, .. }) => {
-                    budget_rows.push(serde_json::json!({"budget_nats": d, "unreachable": true, "max_kl_nats": max}));
+                Err(e @ Error::UnreachableBudget { .. }) => {
+                    // a budget no tilt reaches is bad input, not a note in the summary
+                    return Err(Error::Config(format!(
+                        "{}: pair `{}`: {e}",
+                        input.origin, pair.name
+                    )));
                 }
                 Err(e) => return Err(e),
             }
