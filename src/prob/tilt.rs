@@ -149,7 +149,8 @@ impl<'a> Tilt<'a> {
             });
         }
         let p = self.base.as_slice();
-        let (e_d, e_d2, log_z_c) = if weak {
+        // each branch gives (KL, E_π[U], Var_π(U)/β², ln Z_c) in its own well-conditioned variables
+        let (kl, mean_u, var_d, log_z_c) = if weak {
             let (mut s, mut a, mut a2, mut b) = (
                 Neumaier::new(),
                 Neumaier::new(),
@@ -171,30 +172,42 @@ impl<'a> Tilt<'a> {
             let b = b.total();
             let s = s.total() + b;
             let e_d = (a.total() + b) / (1.0 + s);
-            (e_d, a2.total() / (1.0 + s), s.ln_1p())
+            let e_d2 = a2.total() / (1.0 + s);
+            (
+                e_d - s.ln_1p(),
+                self.centre + beta * e_d,
+                e_d2 - e_d * e_d,
+                s.ln_1p(),
+            )
         } else {
-            let (mut z, mut zd, mut zd2) = (Neumaier::new(), Neumaier::new(), Neumaier::new());
+            // shift by the maximum: e = (U − U_max)/β <= 0 computed directly, so that
+            // KL = E_π[e] − ln Σ π₀e^e involves no large cancelling terms even as β → 0
+            let (mut z, mut ze, mut ze2) = (Neumaier::new(), Neumaier::new(), Neumaier::new());
             for (&pi, &x) in p.iter().zip(self.u) {
                 if pi > 0.0 {
-                    let d = (x - self.centre) / beta;
-                    let w = pi * (d - m).exp();
+                    let e = (x - self.u_max) / beta;
+                    let w = pi * e.exp();
                     if w > 0.0 {
                         z.add(w);
-                        zd.add(w * d);
-                        zd2.add(w * d * d);
+                        ze.add(w * e);
+                        ze2.add(w * e * e);
                     }
                 }
             }
             let z = z.total();
-            (zd.total() / z, zd2.total() / z, m + z.ln())
+            let e_e = ze.total() / z;
+            (
+                e_e - z.ln(),
+                self.u_max + beta * e_e,
+                ze2.total() / z - e_e * e_e,
+                m + z.ln(),
+            )
         };
-        let kl = (e_d - log_z_c).max(0.0);
-        let var_d = (e_d2 - e_d * e_d).max(0.0);
         Ok(TiltPoint {
             beta,
-            mean_u: self.centre + beta * e_d,
-            var_u: var_d * beta * beta,
-            kl,
+            mean_u,
+            var_u: var_d.max(0.0) * beta * beta,
+            kl: kl.max(0.0),
             log_z: log_z_c + self.centre / beta,
         })
     }
@@ -228,7 +241,7 @@ impl<'a> Tilt<'a> {
                 .zip(self.u)
                 .map(|(&p, &x)| {
                     if p > 0.0 {
-                        p * ((x - self.centre) / beta - m).exp()
+                        p * ((x - self.u_max) / beta).exp()
                     } else {
                         0.0
                     }
@@ -278,7 +291,7 @@ impl<'a> Tilt<'a> {
         let (mut z, mut zf) = (Neumaier::new(), Neumaier::new());
         for ((&pi, &x), &fi) in self.base.as_slice().iter().zip(self.u).zip(f) {
             if pi > 0.0 {
-                let w = pi * ((x - self.centre) / beta - m).exp();
+                let w = pi * ((x - self.u_max) / beta).exp();
                 if w > 0.0 {
                     if !fi.is_finite() {
                         return Err(Error::NotFinite {
@@ -386,11 +399,12 @@ mod tests {
         let t = Tilt::new(&p, &u).unwrap();
         for beta in [0.01f64, 0.3, 1.0, 7.0, 1e3, 1e6] {
             let q = 1.0 / (1.0 + (-1.0 / beta).exp());
+            let r = 1.0 / (1.0 + (1.0 / beta).exp()); // 1 − q without cancellation
             let tp = t.at(beta).unwrap();
             assert_close(tp.mean_u, q, Tolerance::rel(1e-13));
-            let exact = kl(&Probs::new(vec![1.0 - q, q]).unwrap(), &p).unwrap();
+            let exact = kl(&Probs::new(vec![r, q]).unwrap(), &p).unwrap();
             assert_close(tp.kl, exact, Tolerance::rel(1e-9));
-            assert_close(tp.var_u, q * (1.0 - q), Tolerance::rel(1e-9));
+            assert_close(tp.var_u, q * r, Tolerance::rel(1e-9));
             let pol = t.policy(beta).unwrap();
             assert_close(pol.as_slice()[1], q, Tolerance::rel(1e-13));
         }

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use crate::strategies::{any_f64, any_vec, beta, rewards, simplex};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::strategies::cases(128), ..ProptestConfig::default() })]
 
     /// `Probs::new` accepts exactly the finite, non-negative vectors summing to 1 within 1e-9,
     /// and names the first offending entry otherwise.

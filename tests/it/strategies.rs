@@ -41,3 +41,11 @@ pub fn beta() -> impl Strategy<Value = f64> {
 pub fn any_vec(max: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(any_f64(), 0..=max)
 }
+
+/// Case count: `PROPTEST_CASES` if set (e.g. 20000 locally), else `default` (kept small for CI).
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
