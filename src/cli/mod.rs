@@ -294,7 +294,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 observer: &observer,
             };
             let p =
-                figures::run_figure(spec, &text, &origin, &opts).with_context(|| origin.clone())?;
+                // config errors already name the file; others get it here
+                figures::run_figure(spec, &text, &origin, &opts).map_err(|e| match e {
+                    Error::Config(_) => anyhow::Error::from(e),
+                    _ => anyhow::Error::from(e).context(origin.clone()),
+                })?;
             println!(
                 "wrote {}/{}.{{svg,csv,json}} in {:.2} s",
                 out.display(),

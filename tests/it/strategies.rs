@@ -18,13 +18,13 @@ pub fn any_f64() -> impl Strategy<Value = f64> {
 /// A valid probability vector of length 1..=n, possibly with zero atoms (normalised exactly
 /// enough for `Probs`' 1e-9 check).
 pub fn simplex(n: usize) -> impl Strategy<Value = Vec<f64>> {
-    prop::collection::vec(prop_oneof![3 => 0.0f64..1.0, 1 => Just(0.0)], 1..=n).prop_filter_map(
-        "all zero",
-        |w| {
-            let s: f64 = w.iter().sum();
-            (s > 0.0).then(|| w.iter().map(|x| x / s).collect())
-        },
-    )
+    prop::collection::vec(prop_oneof![3 => 0.0f64..1.0, 1 => Just(0.0)], 1..=n).prop_map(|mut w| {
+        if w.iter().all(|x| *x == 0.0) {
+            w[0] = 1.0; // no rejection: an all-zero draw becomes a point mass
+        }
+        let s: f64 = w.iter().sum();
+        w.iter().map(|x| x / s).collect()
+    })
 }
 
 /// Rewards of the given length in a moderate range.
