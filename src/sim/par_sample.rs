@@ -16,6 +16,8 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal, StudentT};
 use rayon::prelude::*;
 
+use rand::SeedableRng;
+
 use super::seeds::block_rng;
 use crate::error::{Error, Result};
 
@@ -34,7 +36,9 @@ pub fn par_sample<D: Distribution<f64> + Sync>(
     out.par_chunks_mut(SAMPLE_BLOCK)
         .enumerate()
         .for_each(|(b, block)| {
-            let mut rng = block_rng(seed, path, b as u64);
+            // the block's ChaCha8 stream seeds a Xoshiro256++ (both portable, named generators):
+            // ChaCha8 fixes the stream per block, Xoshiro draws ~2x faster inside it
+            let mut rng = rand::rngs::Xoshiro256PlusPlus::from_rng(&mut block_rng(seed, path, b as u64));
             for x in block.iter_mut() {
                 *x = dist.sample(&mut rng);
             }
