@@ -1,7 +1,8 @@
 //! Parallel, reproducible i.i.d. sampling of large arrays.
 //!
-//! The output is cut into fixed blocks of 2¹⁶ values; block `b` is filled from its own generator
-//! `block_rng(seed, path, b)` ([`super::seeds::block_rng`]), so the values depend only on
+//! The output is cut into fixed blocks of 2¹⁶ values; block `b` is filled by a Xoshiro256++
+//! seeded from its own ChaCha8 stream `block_rng(seed, path, b)` ([`super::seeds::block_rng`];
+//! both generators are portable and named), so the values depend only on
 //! `(seed, path, n)` — never on the thread count or scheduling — and a prefix of length `n' < n`
 //! is the same for both runs up to the last whole block.
 //!
