@@ -221,9 +221,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &opts,
             )?;
             println!(
-                "wrote {}/{}.{{svg,csv,json}} in {:.2} s",
+                "wrote {}/{}.{{svg,csv,json{}}} in {:.2} s",
                 out.display(),
                 p.id,
+                if cfg!(feature = "png") { ",png" } else { "" },
                 p.wall_s
             );
             Ok(ExitCode::SUCCESS)
@@ -300,9 +301,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     _ => anyhow::Error::from(e).context(origin.clone()),
                 })?;
             println!(
-                "wrote {}/{}.{{svg,csv,json}} in {:.2} s",
+                "wrote {}/{}.{{svg,csv,json{}}} in {:.2} s",
                 out.display(),
                 p.id,
+                if cfg!(feature = "png") { ",png" } else { "" },
                 p.wall_s
             );
             Ok(ExitCode::SUCCESS)

@@ -149,6 +149,11 @@ pub fn run_figure(
         out.table.to_csv()?.as_bytes(),
     )?;
     write_atomic(&dir.join(format!("{}.svg", spec.id)), out.svg.as_bytes())?;
+    #[cfg(feature = "png")]
+    write_atomic(
+        &dir.join(format!("{}.png", spec.id)),
+        &crate::output::png::svg_to_png(&out.svg, 1.0)?,
+    )?;
     let json = serde_json::to_string_pretty(&prov).map_err(|e| Error::Other(e.to_string()))?;
     write_atomic(&dir.join(format!("{}.json", spec.id)), json.as_bytes())?;
     Ok(prov)

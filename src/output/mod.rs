@@ -2,6 +2,8 @@
 //! (temp file in the target directory + rename, so a crash never leaves half a file).
 
 pub mod atomic;
+#[cfg(feature = "png")]
+pub mod png;
 pub mod provenance;
 pub mod table;
 

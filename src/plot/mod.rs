@@ -408,7 +408,7 @@ pub fn chart_with_legend(
                 let (first, second) = if dashed {
                     ((0, 7), (11, 18))
                 } else {
-                    ((0, 18), (0, 0))
+                    ((0, 9), (9, 18))
                 };
                 let st = ShapeStyle::from(&c).stroke_width(2);
                 EmptyElement::at((x, y))

@@ -39,7 +39,8 @@ pub fn par_sample<D: Distribution<f64> + Sync>(
         .for_each(|(b, block)| {
             // the block's ChaCha8 stream seeds a Xoshiro256++ (both portable, named generators):
             // ChaCha8 fixes the stream per block, Xoshiro draws ~2x faster inside it
-            let mut rng = rand::rngs::Xoshiro256PlusPlus::from_rng(&mut block_rng(seed, path, b as u64));
+            let mut rng =
+                rand::rngs::Xoshiro256PlusPlus::from_rng(&mut block_rng(seed, path, b as u64));
             for x in block.iter_mut() {
                 *x = dist.sample(&mut rng);
             }
