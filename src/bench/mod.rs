@@ -6,13 +6,17 @@
 //! | `tilt` | N = 10⁷ atoms, U = X + V, X ~ t(3), V ~ N(0,1), uniform π₀, 50 β = geomspace(0.1, 100) → `E_π[U]`, `E_π[V]`, KL | [`crate::prob::sweep`] | `tilt_numpy_tuned` |
 //! | `sample_t3` | 10⁷ Student-t(3) draws | [`crate::sim::par_sample`] | `Generator.standard_t(3)` |
 //! | `hill` | Hill γ̂(k) at 100 k = geomspace(10, n/2) on n = 10⁶ Pareto(α = 3) | [`crate::estimate::hill()`] | `hill_all_k_sorted` (sort + cumsum) |
+//! | `cohen` | scaling of the exact Cohen et al. 2024 computations (CTW depth 16 to 10⁵ symbols, switch KL / budget curves to horizon 10⁴–10⁵, enumerated classes to 10⁵ models), with growth exponents | [`cohen`] | none |
 //!
 //! The data are drawn with our own generators from the same distributions (seed 20241124 as in
 //! `bench.py`); data generation is not timed (as in `bench.py`). Each timing is the median of
 //! `repeats` runs. The baseline is run in the same invocation if a Python with numpy + scipy is
 //! found; otherwise the numbers recorded in `results/summary.md` are shown and labelled so.
+//! `cohen` has no baseline: it prints its own table of rows (one per size) and growth exponents,
+//! and with `--json` contributes one key `cohen.<row>` per row.
 
 mod baseline;
+pub mod cohen;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -29,7 +33,10 @@ pub use baseline::{locate_baselines, parse_summary, Measured, Recorded};
 /// `bench.py`'s seed.
 pub const SEED: u64 = 20_241_124;
 /// The benchmark names, in run order.
-pub const NAMES: [&str; 3] = ["tilt", "sample_t3", "hill"];
+pub const NAMES: [&str; 4] = ["tilt", "sample_t3", "hill", "cohen"];
+
+/// The workloads that have a NumPy baseline in `bench.py`.
+pub const BASELINE_NAMES: [&str; 3] = ["tilt", "sample_t3", "hill"];
 
 /// `n` points geometrically spaced from `a` to `b` inclusive (NumPy `geomspace`).
 pub fn geomspace(a: f64, b: f64, n: usize) -> Vec<f64> {
@@ -202,8 +209,13 @@ pub fn cli(
     );
     let load_before = load_average();
     let mut ours = Vec::new();
+    let mut cohen_rows = None;
     for &name in &names {
         eprintln!("[{name}] ours ...");
+        if name == "cohen" {
+            cohen_rows = Some(cohen::run(repeats)?);
+            continue;
+        }
         let t = run_ours(name, repeats)?;
         match t.cpu {
             Some(c) => eprintln!("[{name}] {:.4} s wall, {c:.4} s CPU", t.wall),
@@ -212,11 +224,24 @@ pub fn cli(
         ours.push((name, t));
     }
     if json {
-        let map: serde_json::Map<String, serde_json::Value> = ours
+        let mut map: serde_json::Map<String, serde_json::Value> = ours
             .iter()
             .map(|(n, t)| (n.to_string(), t.wall.into()))
             .collect();
+        for (n, secs) in cohen_rows.iter().flatten() {
+            map.insert(format!("cohen.{n}"), (*secs).into());
+        }
         println!("{}", serde_json::Value::Object(map));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let names: Vec<&str> = names
+        .into_iter()
+        .filter(|n| BASELINE_NAMES.contains(n))
+        .collect();
+    if names.is_empty() {
+        if let Some(rows) = &cohen_rows {
+            cohen::print(rows);
+        }
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -255,6 +280,10 @@ pub fn cli(
         },
     };
     print_table(&ours, &measured, &recorded, &note, load_before);
+    if let Some(rows) = &cohen_rows {
+        println!();
+        cohen::print(rows);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -14,7 +14,9 @@
 //! | Proposition 2 | [`description`] |
 //! | Theorem 2 | [`tvd`] |
 //! | Theorems 3, 4 | [`pessimistic`] |
+//! | Propositions 3–8 (appendix; finite instances) | [`appendix`] |
 
+pub mod appendix;
 pub mod class;
 pub mod description;
 pub mod pessimistic;
@@ -35,6 +37,7 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     v.extend(description::checks(opts));
     v.extend(tvd::checks(opts));
     v.extend(pessimistic::checks(opts));
+    v.extend(appendix::checks(opts));
     v
 }
 
