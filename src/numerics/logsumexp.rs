@@ -4,6 +4,10 @@
 
 use super::sum::Neumaier;
 
+/// Below this, `exp(x − max)` is subnormal (slow on glibc: ~40 ns vs ~10 ns) and, even summed over
+/// 1e9 terms, below 1e-299 of the largest term: skipping it cannot change a double-precision result.
+pub const NEGLIGIBLE_LOG: f64 = -708.0;
+
 /// `log Σ_i exp(x_i)`; `-∞` for an empty slice or all `-∞`.
 pub fn logsumexp(xs: &[f64]) -> f64 {
     let mut m = f64::NEG_INFINITY;
@@ -20,7 +24,10 @@ pub fn logsumexp(xs: &[f64]) -> f64 {
     }
     let mut s = Neumaier::new();
     for &x in xs {
-        s.add((x - m).exp());
+        let d = x - m;
+        if d > NEGLIGIBLE_LOG {
+            s.add(d.exp());
+        }
     }
     m + s.total().ln()
 }
@@ -46,7 +53,7 @@ pub fn logsumexp_weighted(xs: &[f64], ws: &[f64]) -> f64 {
     }
     let mut s = Neumaier::new();
     for (&x, &w) in xs.iter().zip(ws) {
-        if w != 0.0 {
+        if w != 0.0 && x - m > NEGLIGIBLE_LOG {
             s.add(w * (x - m).exp());
         }
     }

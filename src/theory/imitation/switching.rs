@@ -346,6 +346,9 @@ impl CountTilt {
         let ln_z = logsumexp(&logs);
         let (mut mean, mut second) = (Neumaier::new(), Neumaier::new());
         for (&(_, j, r), &l) in self.comps.iter().zip(&logs) {
+            if l - ln_z <= crate::numerics::logsumexp::NEGLIGIBLE_LOG {
+                continue; // weight below 1e-307: cannot change the sums
+            }
             let w = (l - ln_z).exp();
             let p = lj[j].1;
             let mu = r as f64 * p + (n - r as f64);
