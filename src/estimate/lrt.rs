@@ -111,3 +111,59 @@ pub fn nested_boundary(ll_small: &[f64], ll_big: &[f64]) -> Result<LrTest> {
         n: ll_small.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numerics::{tolerance::assert_close, Tolerance};
+
+    #[test]
+    fn vuong_by_hand() {
+        // ℓ = (1, 2, 3, 6): R = 12, mean 3, σ̂² = (4 + 1 + 0 + 9)/4 = 3.5, z = 12/(√3.5·2)
+        let a = [1.0, 2.0, 3.0, 6.0];
+        let b = [0.0; 4];
+        let t = vuong(&a, &b).unwrap();
+        assert_close(t.r, 12.0, Tolerance::rel(1e-15));
+        let z = 12.0 / (3.5f64.sqrt() * 2.0);
+        assert_close(t.statistic, z, Tolerance::rel(1e-14));
+        // p = erfc(z/√2), statrs as the independent reference
+        assert_close(
+            t.p_value,
+            statrs::function::erf::erfc(z / 2f64.sqrt()),
+            Tolerance::rel(1e-8),
+        );
+        // antisymmetric in the models
+        let s = vuong(&b, &a).unwrap();
+        assert_eq!(
+            (s.r, s.statistic, s.p_value),
+            (-t.r, -t.statistic, t.p_value)
+        );
+        // identical fits: no evidence
+        assert_eq!(vuong(&a, &a).unwrap().p_value, 1.0);
+    }
+
+    #[test]
+    fn nested_boundary_pvalue() {
+        // D = 3.841458820694124 is the χ²₁ 95 % point: p = ½·0.05
+        let d = 3.841_458_820_694_124;
+        let small = [0.0, 0.0];
+        let big = [d / 4.0, d / 4.0];
+        let t = nested_boundary(&small, &big).unwrap();
+        assert_close(t.statistic, d, Tolerance::rel(1e-14));
+        assert_close(t.p_value, 0.025, Tolerance::rel(1e-9));
+        assert_eq!(nested_boundary(&big, &small).unwrap().p_value, 1.0);
+    }
+
+    #[test]
+    fn bad_input() {
+        assert!(matches!(
+            vuong(&[1.0], &[1.0, 2.0]),
+            Err(Error::LengthMismatch { .. })
+        ));
+        assert!(matches!(vuong(&[1.0], &[1.0]), Err(Error::TooShort { .. })));
+        assert!(matches!(
+            nested_boundary(&[1.0, f64::NEG_INFINITY], &[1.0, 2.0]),
+            Err(Error::NotFinite { .. })
+        ));
+    }
+}

@@ -969,3 +969,37 @@ mod tests {
         assert!(t.elapsed().as_secs_f64() < 10.0);
     }
 }
+#[cfg(test)]
+mod scratch {
+    use super::*;
+    use crate::dist::Law;
+    #[test]
+    #[ignore]
+    fn rates() {
+        let laws = [
+            ("pareto2.5", Law::pareto(1.0, 2.5).unwrap(), false),
+            ("t3+", Law::student_t(3.0, 0.0, 1.0).unwrap(), true),
+            ("lognormal", Law::lognormal(0.0, 1.0).unwrap(), false),
+            ("normal", Law::normal(0.0, 1.0).unwrap(), false),
+            ("exp", Law::exponential(1.0).unwrap(), false),
+            ("weibull2", Law::weibull(2.0, 1.0).unwrap(), false),
+        ];
+        let mut o = VerdictOptions::default();
+        o.gof.replicates = 100;
+        o.gof.refit_xmin = std::env::var("REFIT").is_ok();
+        for n in [5000usize, 20000] {
+            for (name, law, pp) in &laws {
+                let (mut h, mut l, mut u) = (0, 0, 0);
+                for seed in 100..120u64 {
+                    let x = seeded_sample(law, n, seed, name, *pp);
+                    match verdict(&x, &o, seed).unwrap().verdict {
+                        TailVerdict::Heavy => h += 1,
+                        TailVerdict::Light => l += 1,
+                        _ => u += 1,
+                    }
+                }
+                println!("n={n} {name}: heavy {h} light {l} undetermined {u} (of 20)");
+            }
+        }
+    }
+}
