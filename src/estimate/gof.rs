@@ -38,6 +38,7 @@ pub struct PlScan {
 
 /// Options of the threshold scan and the bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GofOptions {
     /// Fewest tail values a candidate threshold may leave (>= 2).
     pub min_tail: usize,
