@@ -32,6 +32,28 @@
 //!
 //! The LR p-values for lognormal and stretched exp. are conservative near the PL limit of those
 //! families (the larger of the Vuong and the boundary-χ² p-values is used).
+//!
+//! Validation (measured on this build, seeds 100–119, `B = 100` fixed-x_min bootstrap; `refit`
+//! rows: `B = 50` with x_min re-selected per replicate, seeds 100–109):
+//! ```text
+//! law (right tail)         n       heavy  light  undetermined
+//! Pareto(α = 2.5)          5 000   20     0      0          refit: 10/10 heavy
+//!                          20 000  20     0      0
+//! Student-t(3), x > 0      5 000   16     0      4          refit: 6/10 heavy, 4 undetermined
+//!                          20 000  15     0      5
+//! lognormal(0, 1)          5 000   12     0      8          refit: 5 heavy, 5 undetermined
+//!                          20 000  11     0      9
+//! N(0, 1)                  5 000   0      20     0          refit: 10/10 light
+//!                          20 000  0      20     0
+//! Exp(1)                   5 000   0      16     4          refit: 9/10 light
+//!                          20 000  0      20     0
+//! Weibull(shape 2)         5 000   0      20     0          refit: 10/10 light
+//!                          20 000  0      20     0
+//! ```
+//! No sample received the opposite verdict. Student-t(3) misses are "undetermined" (GOF p < 0.1
+//! or the LR sign flips on one threshold): its tail is a power law only to first order.
+//! [`GofOptions::refit_xmin`] defaults to Clauset's procedure (re-select x_min per replicate);
+//! [`checks`] and the unit tests use the fixed-x_min bootstrap for speed (p biased upward).
 
 use serde::{Deserialize, Serialize};
 
