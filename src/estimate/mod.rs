@@ -5,3 +5,7 @@ pub mod hill;
 pub mod plots;
 
 pub use hill::{hill, hill_all_k, top_descending};
+pub mod alternatives;
+pub mod gof;
+pub mod lrt;
+pub mod verdict;
