@@ -231,15 +231,21 @@ fn check_positive(x: &[f64]) -> Result<Vec<f64>> {
     Ok(top_descending(x, x.len()))
 }
 
-/// Draws the empirical complementary CDF `i/n` at `x_(i)` on log-log axes, with each fitted tail
-/// `(k/n)·(x/x_(k+1))^(−1/γ)` over `x >= x_(k+1)`.
+/// Draws the empirical complementary CDF `i/n` at `x_(i)` on log-log axes for the top `top`
+/// ranks (`usize::MAX`: all), with each fitted tail `(k/n)·(x/x_(k+1))^(−1/γ)` over `x >= x_(k+1)`.
 ///
 /// # Errors
 /// [`Error::TooShort`] / [`Error::NotPositive`] for the sample; drawing errors.
-pub fn ccdf_plot(area: &Area<'_>, title: &str, x: &[f64], fits: &[TailLine]) -> Result<()> {
+pub fn ccdf_plot(
+    area: &Area<'_>,
+    title: &str,
+    x: &[f64],
+    fits: &[TailLine],
+    top: usize,
+) -> Result<()> {
     let d = check_positive(x)?;
     let n = d.len() as f64;
-    let pts: Vec<(f64, f64)> = display_ranks(d.len())
+    let pts: Vec<(f64, f64)> = display_ranks(d.len().min(top.max(2)))
         .into_iter()
         .map(|i| (d[i - 1], i as f64 / n))
         .collect();
@@ -275,16 +281,23 @@ pub fn ccdf_plot(area: &Area<'_>, title: &str, x: &[f64], fits: &[TailLine]) -> 
     )
 }
 
-/// Draws the Pareto quantile plot `(−ln(i/(n+1)), ln x_(i))`, with each fitted tail as the line
-/// of slope `γ` through `(−ln((k+1)/(n+1)), ln x_(k+1))`.
+/// Draws the Pareto quantile plot `(−ln(i/(n+1)), ln x_(i))` for the top `top` ranks
+/// (`usize::MAX`: all), with each fitted tail as the line of slope `γ` through
+/// `(−ln((k+1)/(n+1)), ln x_(k+1))`.
 ///
 /// # Errors
 /// [`Error::TooShort`] / [`Error::NotPositive`] for the sample; drawing errors.
-pub fn pareto_qq_plot(area: &Area<'_>, title: &str, x: &[f64], fits: &[TailLine]) -> Result<()> {
+pub fn pareto_qq_plot(
+    area: &Area<'_>,
+    title: &str,
+    x: &[f64],
+    fits: &[TailLine],
+    top: usize,
+) -> Result<()> {
     let d = check_positive(x)?;
     let n1 = d.len() as f64 + 1.0;
     let q = |i: usize| -(i as f64 / n1).ln();
-    let pts: Vec<(f64, f64)> = display_ranks(d.len())
+    let pts: Vec<(f64, f64)> = display_ranks(d.len().min(top.max(2)))
         .into_iter()
         .map(|i| (q(i), d[i - 1].ln()))
         .collect();
@@ -449,13 +462,13 @@ mod tests {
                 &[],
             )?;
             hill_plot(&p[1], "alt", &c, true, HillBand::ErrorBarsSe, &[], &[])?;
-            ccdf_plot(&p[2], "ccdf", &x, &fits)?;
-            pareto_qq_plot(&p[3], "qq", &x, &fits)?;
+            ccdf_plot(&p[2], "ccdf", &x, &fits, usize::MAX)?;
+            pareto_qq_plot(&p[3], "qq", &x, &fits, 100)?;
             mean_excess_plot(&p[4], "me", &x)
         })
         .unwrap();
         assert!(svg.contains("<svg") && svg.contains("alt"));
-        let bad = svg_page(100, 100, "f", |a| ccdf_plot(a, "t", &[1.0, -1.0], &[]));
+        let bad = svg_page(100, 100, "f", |a| ccdf_plot(a, "t", &[1.0, -1.0], &[], 10));
         assert!(matches!(bad, Err(Error::NotPositive { .. })));
     }
 }
