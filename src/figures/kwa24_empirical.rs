@@ -279,7 +279,7 @@ fn produce(input: &FigureInput<'_>, spec: &FigureSpec, data: Dataset) -> Result<
         "positive rewards"
     };
     let gamma_fit = TailLine {
-        name: format!("verdict fit: γ̂ = {:.3}, k = {}", vr.gamma, vr.k),
+        name: format!("PL fit at selected k̂ = {}: γ̂ = {:.3}", vr.k, vr.gamma),
         gamma: vr.gamma,
         k: vr.k,
     };
