@@ -2,6 +2,7 @@
 //! exit codes: 0 success, 1 error or failed check (one line), 2 usage (clap), 130 interrupted.
 
 mod progress;
+pub mod tails;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +103,8 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Is the right tail of these samples heavy or light? Verdict, γ̂ with CI, k, tests, plots.
+    Tails(tails::TailsArgs),
     /// Built-in benchmarks, timed beside the NumPy/SciPy baselines when they are available.
     Bench {
         /// Print `{name: median_seconds}` as JSON.
@@ -176,6 +179,7 @@ fn argv() -> Vec<String> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let observer = progress::Bars::new(cli.quiet);
     match cli.command {
+        Command::Tails(args) => tails::run(args),
         Command::Reproduce {
             out,
             quick,

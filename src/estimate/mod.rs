@@ -1,6 +1,8 @@
-//! Estimators on samples: tail-index estimators for deciding heavy vs light tails.
+//! Estimators on samples: tail-index estimators for deciding heavy vs light tails, and the
+//! plots that show them.
 
 pub mod hill;
+pub mod plots;
 
 pub use hill::{hill, hill_all_k, top_descending};
 pub mod alternatives;

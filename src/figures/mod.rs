@@ -8,6 +8,7 @@ mod registry;
 pub mod cohen24_a;
 pub mod cohen24_b;
 pub mod kwa24_conditioning;
+pub mod kwa24_empirical;
 pub mod kwa24_fig_a1;
 pub mod kwa24_fig_a2;
 pub mod kwa24_fig_b3;

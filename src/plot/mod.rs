@@ -50,6 +50,8 @@ pub struct Series {
     pub style: Style,
     /// Palette index.
     pub color: usize,
+    /// Draw the band as vertical error bars at each `x` instead of a filled region.
+    pub whiskers: bool,
 }
 
 impl Series {
@@ -61,6 +63,7 @@ impl Series {
             band: None,
             style: Style::Line,
             color,
+            whiskers: false,
         }
     }
     /// With a style.
@@ -71,6 +74,12 @@ impl Series {
     /// With a band.
     pub fn with_band(mut self, band: Vec<(f64, f64, f64)>) -> Self {
         self.band = Some(band);
+        self
+    }
+    /// With error bars `(x, lo, hi)` drawn as vertical whiskers with caps.
+    pub fn with_error_bars(mut self, bars: Vec<(f64, f64, f64)>) -> Self {
+        self.band = Some(bars);
+        self.whiskers = true;
         self
     }
 }
@@ -365,7 +374,22 @@ pub fn chart_with_legend(
     let inside = |x: f64, y: f64| x.is_finite() && y.is_finite() && x >= x0 && x <= x1;
     for s in series {
         let c = PALETTE[s.color % PALETTE.len()];
-        if let Some(band) = &s.band {
+        if let (Some(band), true) = (&s.band, s.whiskers) {
+            let st = ShapeStyle::from(&c.mix(0.7)).stroke_width(1);
+            let cap = 0.004 * (x1 - x0);
+            for q in band {
+                let (x, lo, hi) = (tx(q.0, xl), tx(q.1, yl).max(y0), tx(q.2, yl).min(y1));
+                if !(inside(x, lo) && hi.is_finite() && hi >= lo) {
+                    continue;
+                }
+                ch.draw_series([
+                    PathElement::new(vec![(x, lo), (x, hi)], st),
+                    PathElement::new(vec![(x - cap, lo), (x + cap, lo)], st),
+                    PathElement::new(vec![(x - cap, hi), (x + cap, hi)], st),
+                ])
+                .map_err(perr)?;
+            }
+        } else if let Some(band) = &s.band {
             let mut poly: Vec<(f64, f64)> = band
                 .iter()
                 .map(|q| (tx(q.0, xl), tx(q.2, yl)))
@@ -558,6 +582,108 @@ pub fn bar_chart(
     Ok(())
 }
 
+/// Equal-width histogram of the finite values: `(edges, counts)` with `bins + 1` edges from the
+/// minimum to the maximum (the last bin closed on the right, as NumPy/matplotlib count).
+///
+/// # Errors
+/// [`Error::Empty`] without finite values; [`Error::OutOfRange`] for `bins == 0`.
+pub fn histogram_counts(values: &[f64], bins: usize) -> Result<(Vec<f64>, Vec<u64>)> {
+    if bins == 0 {
+        return Err(Error::OutOfRange {
+            name: "bins",
+            value: 0.0,
+            range: "[1, ∞)",
+        });
+    }
+    let fin = values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = fin.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if lo > hi {
+        return Err(Error::Empty {
+            name: "histogram values",
+        });
+    }
+    let (lo, hi) = if lo == hi {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        (lo, hi)
+    };
+    let w = (hi - lo) / bins as f64;
+    let edges: Vec<f64> = (0..=bins).map(|i| lo + w * i as f64).collect();
+    let mut counts = vec![0u64; bins];
+    for v in values.iter().copied().filter(|v| v.is_finite()) {
+        let i = (((v - lo) / w) as usize).min(bins - 1);
+        counts[i] += 1;
+    }
+    Ok((edges, counts))
+}
+
+/// Draws a histogram of `values` (`bins` equal-width bins between the extremes, y = count) in the
+/// house style.
+///
+/// # Errors
+/// As [`histogram_counts`]; drawing errors.
+pub fn histogram(
+    area: &Area<'_>,
+    title: &str,
+    x_label: &str,
+    values: &[f64],
+    bins: usize,
+    color: usize,
+) -> Result<()> {
+    let (edges, counts) = histogram_counts(values, bins)?;
+    let (x0, x1) = (edges[0], edges[bins]);
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.05;
+    let mut ch = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(keyed(x0, x1, false), keyed(0.0, top, false))
+        .map_err(perr)?;
+    ch.configure_mesh()
+        .x_desc(x_label)
+        .y_desc("frequency (count per bin)")
+        .x_label_formatter(&|v| tick(if v.abs() < 1e-9 * (x1 - x0) { 0.0 } else { *v }, false))
+        .y_label_formatter(&|v| tick(*v, false))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(perr)?;
+    let c = PALETTE[color % PALETTE.len()];
+    ch.draw_series(counts.iter().enumerate().map(|(i, &n)| {
+        Rectangle::new(
+            [(edges[i], 0.0), (edges[i + 1], n as f64)],
+            c.mix(0.85).filled(),
+        )
+    }))
+    .map_err(perr)?;
+    Ok(())
+}
+
+/// Draws `title` centred at the top of `area` and returns the area below it.
+///
+/// # Errors
+/// Drawing errors.
+pub fn titled<'a>(area: &Area<'a>, title: &str, size: u32) -> Result<Area<'a>> {
+    let (w, _) = area.dim_in_pixel();
+    let h = size + 14;
+    let (top, rest) = area.split_vertically(h);
+    top.draw(&Text::new(
+        title.to_string(),
+        (w as i32 / 2, (h / 2) as i32),
+        ("sans-serif", size)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+    ))
+    .map_err(perr)?;
+    Ok(rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,6 +726,25 @@ mod tests {
         );
         let (b, _) = key_points(-0.3, 4.2, false);
         assert_eq!(b, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn histogram_counts_match_numpy_convention() {
+        // numpy.histogram([0, 1, 2, 3, 4], bins=4) → edges 0,1,2,3,4; counts 1,1,1,2
+        let (e, c) = histogram_counts(&[0.0, 1.0, 2.0, 3.0, 4.0, f64::NAN], 4).unwrap();
+        assert_eq!(e, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(c, vec![1, 1, 1, 2]);
+        assert!(histogram_counts(&[f64::NAN], 3).is_err());
+        assert!(histogram_counts(&[1.0], 0).is_err());
+        let svg = svg_page(400, 300, "goodhart figure h", |a| {
+            let a = titled(a, "page title", 18)?;
+            histogram(&a, "hist", "x", &[0.0, 1.0, 1.5, 4.0], 4, 0)?;
+            let s = Series::line("h", vec![(1.0, 1.0), (2.0, 2.0)], 1)
+                .with_error_bars(vec![(1.0, 0.5, 1.5), (2.0, 1.5, 2.5)]);
+            chart(&a, "eb", &Axes::default(), &[s], &Guides::default())
+        })
+        .unwrap();
+        assert!(svg.contains("page title") && svg.contains("<rect"));
     }
 
     #[test]

@@ -3,3 +3,4 @@
 mod cli;
 mod prob_props;
 mod strategies;
+mod tails_cli;

@@ -52,6 +52,7 @@ pub fn figures() -> Vec<&'static FigureSpec> {
         crate::figures::kwa24_conditioning::SPECS,
         crate::figures::kwa24_fig_b3::SPECS,
         crate::figures::kwa24_tilt::SPECS,
+        crate::figures::kwa24_empirical::SPECS,
     ] {
         v.extend(specs.iter().copied());
     }
