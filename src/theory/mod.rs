@@ -29,6 +29,8 @@ pub fn report(opts: &CheckOptions, paper: Option<Paper>) -> Report {
     let mut checks = Vec::new();
     checks.extend(goodhart::checks(opts));
     checks.extend(imitation::checks(opts));
+    checks.extend(crate::estimate::verdict::checks(opts));
+    checks.extend(crate::figures::kwa24_empirical::checks(opts));
     if let Some(p) = paper {
         checks.retain(|c| c.paper == p);
     }
