@@ -136,7 +136,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = if cli.quiet { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},usvg=error,resvg=error,tiny_skia=error"))
+        tracing_subscriber::EnvFilter::new(format!(
+            "{level},usvg=error,resvg=error,tiny_skia=error"
+        ))
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

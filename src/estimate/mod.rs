@@ -1,5 +1,6 @@
 //! Estimators on samples: tail-index estimators for deciding heavy vs light tails.
 
 pub mod hill;
+pub mod tail_index;
 
 pub use hill::{hill, hill_all_k, top_descending};
