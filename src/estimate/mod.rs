@@ -2,5 +2,6 @@
 
 pub mod hill;
 pub mod tail_index;
+pub mod threshold;
 
 pub use hill::{hill, hill_all_k, top_descending};
