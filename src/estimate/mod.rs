@@ -2,6 +2,7 @@
 
 pub mod hill;
 pub mod tail_index;
+mod tail_validation;
 pub mod threshold;
 
 pub use hill::{hill, hill_all_k, top_descending};
