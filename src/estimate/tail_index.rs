@@ -432,15 +432,20 @@ fn gpd_fit_excesses(y: &[f64]) -> (f64, f64, f64) {
             (f64::NEG_INFINITY, xi)
         }
     };
-    let mut grid = Vec::with_capacity(260);
-    for i in (1..=120).rev() {
-        // negative side: s = −(1 − 10^{−i/10})... from −(1 − 1e-12) up to about −0.0
-        grid.push(-(1.0 - 10f64.powf(-(i as f64) / 10.0)).max(0.0));
+    // s = θ·y_max: near −1 as −(1 − 10^{−i/10}), small negative as −10^{−i/10}, 0, and
+    // positive 10^{i/10} from 1e-8 to 1e10; sorted
+    let mut grid = Vec::with_capacity(400);
+    for i in 1..=120 {
+        grid.push(-(1.0 - 10f64.powf(-(i as f64) / 10.0)));
+    }
+    for i in 3..=80 {
+        grid.push(-(10f64.powf(-(i as f64) / 10.0)));
     }
     grid.push(0.0);
     for i in -80..=100 {
         grid.push(10f64.powf(i as f64 / 10.0));
     }
+    grid.sort_by(f64::total_cmp);
     grid.dedup();
     let vals: Vec<f64> = grid.iter().map(|&s| eval(s).0).collect();
     let (ibest, _) = vals

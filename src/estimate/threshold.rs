@@ -55,9 +55,9 @@ pub struct KsPoint {
     pub k: usize,
     /// The candidate threshold `x_(k+1)`.
     pub x_min: f64,
-    /// `γ̂ = 1/(α̂ − 1)`.
+    /// `γ̂ = 1/(α̂ − 1)` (NaN when the top `k + 1` values are tied).
     pub gamma: f64,
-    /// KS distance between the empirical tail and the fitted power law.
+    /// KS distance between the empirical tail and the fitted power law (`+∞` when tied).
     pub ks: f64,
 }
 
@@ -150,6 +150,15 @@ pub fn ks_select(x: &[f64], kmin: usize, kmax: usize, candidates: usize) -> Resu
             let nt = k + 1;
             let lmin = logs[k];
             let sum = prefix[k] - k as f64 * (lmin - c); // Σ_{i<=k} (L_i − L_{k+1}) = k·H(k)
+            if !(sum > 0.0) {
+                // the top k + 1 values are tied: no power-law fit (excluded from the minimum)
+                return KsPoint {
+                    k,
+                    x_min: top[k],
+                    gamma: f64::NAN,
+                    ks: f64::INFINITY,
+                };
+            }
             let a1 = nt as f64 / sum; // α̂ − 1
             let ntf = nt as f64;
             let mut d = 0.0f64;
@@ -176,7 +185,7 @@ pub fn ks_select(x: &[f64], kmin: usize, kmax: usize, candidates: usize) -> Resu
         .ok_or(Error::Empty {
             name: "KS candidates",
         })?;
-    if !best.gamma.is_finite() {
+    if !best.ks.is_finite() {
         return Err(Error::Other(format!(
             "KS scan: the top {} values are tied; raise kmin",
             best.k + 1
@@ -604,5 +613,15 @@ mod tests {
             Err(Error::NotFinite { .. })
         ));
         assert_eq!(geom_grid(10, 1000, 3), vec![10, 100, 1000]);
+        // ties at the top: those candidates are excluded, not chosen with γ = 0
+        let mut t = vec![50.0; 5];
+        t.extend((1..=40).map(f64::from));
+        let sel = ks_select(&t, 2, 40, 20).unwrap();
+        assert!(sel.k >= 5 && sel.gamma > 0.0, "{sel:?}");
+        assert!(sel.scan.iter().any(|p| p.k < 4 && p.ks.is_infinite()));
+        assert!(matches!(
+            ks_select(&[2.0; 10], 2, 5, 5),
+            Err(Error::Other(_))
+        ));
     }
 }
