@@ -138,6 +138,25 @@ pub(crate) fn positive_logs(top: &[f64], who: &'static str) -> Result<Vec<f64>> 
     Ok(top.iter().map(|v| v.ln()).collect())
 }
 
+/// Hill's `H(k)` for every `k = 1..=kmax` (entry `k − 1`) with `SE = H(k)/√k` (exact-Pareto
+/// Rényi SE, plug-in) and threshold `x_(k+1)`; wraps [`super::hill::hill_all_k`].
+///
+/// # Errors
+/// As [`super::hill::hill_all_k`] (every value must be finite and `> 0`).
+pub fn hill_estimates(x: &[f64], kmax: usize) -> Result<Vec<TailEstimate>> {
+    let h = super::hill::hill_all_k(x, kmax)?;
+    let top = top_descending(x, kmax + 1);
+    Ok(h.iter()
+        .enumerate()
+        .map(|(i, &g)| TailEstimate {
+            k: i + 1,
+            gamma: g,
+            se: g / ((i + 1) as f64).sqrt(),
+            threshold: top[i + 1],
+        })
+        .collect())
+}
+
 /// Asymptotic variance factor `k·Var(γ̂_P)` of Pickands' estimator.
 pub fn pickands_var_factor(gamma: f64) -> f64 {
     let ln2 = std::f64::consts::LN_2;
@@ -643,6 +662,25 @@ mod tests {
         }
         // k = 1: Hill
         assert_close(kh[0].gamma, l[0] - l[1], Tolerance::rel(1e-15));
+    }
+
+    #[test]
+    fn hill_estimates_carry_se_and_threshold() {
+        let x = [1.0, 2.0, 4.0, 8.0];
+        let h = hill_estimates(&x, 3).unwrap();
+        let l2 = 2f64.ln();
+        // H(1) = ln8 − ln4, H(2) = (ln8 + ln4)/2 − ln2, H(3) = (ln8+ln4+ln2)/3 − 0
+        for (e, want) in h.iter().zip([l2, 1.5 * l2, 2.0 * l2]) {
+            assert_close(e.gamma, want, Tolerance::rel(1e-14));
+            assert_close(e.se, want / (e.k as f64).sqrt(), Tolerance::rel(1e-14));
+        }
+        assert_eq!(h[2].threshold, 1.0);
+        let (lo, hi) = h[2].asymptotic_ci(0.95).unwrap();
+        assert_close(
+            hi - lo,
+            2.0 * 1.959_963_984_540_054 * h[2].se,
+            Tolerance::rel(1e-9),
+        );
     }
 
     #[test]
