@@ -107,7 +107,7 @@ pub enum Command {
         /// Print `{name: median_seconds}` as JSON.
         #[arg(long)]
         json: bool,
-        /// Comma-separated subset: tilt, sample_t3, hill.
+        /// Comma-separated subset: tilt, sample_t3, hill, tails.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Skip running `../shared/baselines/bench.py` beside ours.
