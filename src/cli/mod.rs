@@ -110,7 +110,7 @@ pub enum Command {
         /// Print `{name: median_seconds}` as JSON.
         #[arg(long)]
         json: bool,
-        /// Comma-separated subset: tilt, sample_t3, hill, cohen (Cohen et al. 2024 scaling).
+        /// Comma-separated subset: tilt, sample_t3, hill, tails, cohen (Cohen et al. 2024 scaling).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Skip running `../shared/baselines/bench.py` beside ours.

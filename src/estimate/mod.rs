@@ -3,6 +3,9 @@
 
 pub mod hill;
 pub mod plots;
+pub mod tail_index;
+mod tail_validation;
+pub mod threshold;
 
 pub use hill::{hill, hill_all_k, top_descending};
 pub mod alternatives;
