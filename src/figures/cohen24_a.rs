@@ -195,6 +195,38 @@ fn produce_kl_vs_horizon(input: &FigureInput<'_>) -> Result<FigureOutput> {
         }
         summary.insert(format!("bound_t{t}"), serde_json::json!({"tight_nats": tight, "corrected_nats": corrected, "printed_erratum_nats": world.delta_bits(t) / std::f64::consts::LN_2}));
     }
+    // The pessimistic imitator (Theorem 4; spec C6: δ = 0.1, α = 0.999·δ·w(B0)) on the same class:
+    // the switch has KL = +∞ at every horizon, so it is a row in the table and a note in the title,
+    // not a curve on the log axis.
+    let pclass = Arc::new(world.to_model_class()?);
+    let alpha = crate::theory::imitation::pessimistic::c6_alpha(&pclass, 0.1)?;
+    let mut all_infinite = true;
+    for &t in &cfg.times {
+        // ν_α(1^n|h) <= ν_α(1|h), so KL = +∞ at n = 1 implies +∞ for every n: one step suffices
+        for &n in [1usize].iter() {
+            let kl = crate::theory::imitation::pessimistic::pessimistic_switch_kl(
+                pclass.clone(),
+                alpha,
+                crate::theory::imitation::pessimistic::UpdateRule::AllActions,
+                t,
+                n,
+            )?;
+            all_infinite &= kl == f64::INFINITY;
+            table.push(vec![
+                "pessimistic".into(),
+                t.into(),
+                n.into(),
+                kl.into(),
+                f64::NAN.into(),
+                f64::NAN.into(),
+            ])?;
+        }
+    }
+    summary.insert("pessimistic_alpha".into(), serde_json::json!(alpha));
+    summary.insert(
+        "pessimistic_kl_all_infinite".into(),
+        serde_json::json!(all_infinite),
+    );
     for (ui, u) in cfg.user.iter().enumerate() {
         let class = Arc::new(u.class.build().map_err(|e| {
             Error::Config(format!("{}: user curve `{}`: {e}", input.origin, u.name))
@@ -242,10 +274,15 @@ fn produce_kl_vs_horizon(input: &FigureInput<'_>) -> Result<FigureOutput> {
         y_log: true,
         ..Default::default()
     };
+    let title = if all_infinite {
+        format!("{} — pessimistic imitator (α = {alpha:.4}): KL = +∞ at every t and n (computed)", "KL needed to deviate for n steps: Bayesian clock world (flat) vs Bernoulli-only (linear)")
+    } else {
+        KL_VS_HORIZON.title.to_string()
+    };
     let svg = svg_page(1000, 640, &footer(KL_VS_HORIZON.id), |a| {
         chart_with_legend(
             a,
-            KL_VS_HORIZON.title,
+            &title,
             &axes,
             &series,
             &Guides::default(),
