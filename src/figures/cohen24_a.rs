@@ -275,7 +275,7 @@ fn produce_kl_vs_horizon(input: &FigureInput<'_>) -> Result<FigureOutput> {
         ..Default::default()
     };
     let title = if all_infinite {
-        format!("{} — pessimistic imitator (α = {alpha:.4}): KL = +∞ at every t and n (computed)", "KL needed to deviate for n steps: Bayesian clock world (flat) vs Bernoulli-only (linear)")
+        format!("KL to deviate for n steps: Bayes clock world flat, Bernoulli-only linear, pessimistic (α = {alpha:.3}) +∞")
     } else {
         KL_VS_HORIZON.title.to_string()
     };
