@@ -869,6 +869,17 @@ impl Posterior {
     }
 }
 
+/// A binary predictive `(ln p(0), ln p(1))` from two computed log-probabilities that should sum to
+/// one: keeps the smaller as computed and sets the larger to `ln(1 − smaller)`, so the pair is an
+/// exact distribution and the small probability keeps its relative accuracy.
+pub fn complete_binary(l0: f64, l1: f64) -> Vec<f64> {
+    if l0 <= l1 {
+        vec![l0, (-l0.exp()).ln_1p()]
+    } else {
+        vec![(-l1.exp()).ln_1p(), l1]
+    }
+}
+
 /// A predictor with exact sequence probabilities, updated on data: the interface of every base
 /// policy β (Bayesian mixtures, CTW, a single fixed model).
 ///

@@ -525,11 +525,7 @@ impl BasePolicy for ClockMixture {
         let (b1, r1) = self.next_state(1);
         let l0 = self.ln_xi_of(&b0, &r0, len) - l;
         let l1 = self.ln_xi_of(&b1, &r1, len) - l;
-        if l0 <= l1 {
-            vec![l0, (-l0.exp()).ln_1p()]
-        } else {
-            vec![(-l1.exp()).ln_1p(), l1]
-        }
+        super::complete_binary(l0, l1)
     }
 
     fn update(&mut self, symbol: usize) -> Result<()> {

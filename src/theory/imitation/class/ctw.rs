@@ -208,11 +208,7 @@ impl BasePolicy for Ctw {
         let root = self.ln_pw();
         let l0 = self.updated(&path, 0)[0].1 - root;
         let l1 = self.updated(&path, 1)[0].1 - root;
-        if l0 <= l1 {
-            vec![l0, (-l0.exp()).ln_1p()]
-        } else {
-            vec![(-l1.exp()).ln_1p(), l1]
-        }
+        super::complete_binary(l0, l1)
     }
 
     fn update(&mut self, symbol: usize) -> Result<()> {
