@@ -120,6 +120,13 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// The LLM stack and experiment (feature `llm`; not part of this build yet).
+    #[command(disable_help_flag = true)]
+    Llm {
+        /// Arguments of the LLM subcommands.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// `config` actions.
@@ -322,6 +329,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_baseline,
             repeats,
         } => crate::bench::cli(&only, json, !no_baseline, repeats),
+        Command::Llm { args } => anyhow::bail!(
+            "`goodhart llm {}` needs the LLM stack (cargo feature `llm`), which this version does not include yet",
+            args.join(" ")
+        ),
     }
 }
 

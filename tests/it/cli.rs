@@ -203,3 +203,13 @@ fn ctrl_c_keeps_finished_figures() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left behind");
 }
+
+/// Contract: without the LLM stack, `goodhart llm …` is one clear line naming the feature, exit 1.
+#[test]
+fn llm_without_feature_names_it() {
+    let o = goodhart(&["llm", "make-tiny", "--out", "x"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("feature `llm`"), "{e}");
+}
