@@ -1,0 +1,38 @@
+//! `goodhart-llm`: the language-model stack of `goodhart`, on candle.
+//!
+//! The only crate of the workspace that imports candle, tokenizers and safetensors (feature `llm` of
+//! the root package pulls it in; `cuda`, `mkl` and `flash-attn` are forwarded from here).
+//!
+//! | module | what it is | source |
+//! |---|---|---|
+//! | [`checkpoint`] | a model directory in the Hugging Face layout (or a local HF cache entry): config, safetensors (single or sharded, mmapped), tokenizer; typed errors | HF conventions |
+//! | [`mixtral`] | the base policy: Mixtral architecture (sparse MoE, RoPE, GQA, sliding window) with per-position logits, exact sequence log-probs, last hidden states and a batched KV cache | Cohen et al. 2024 §5 (Mixtral-8x7B base) |
+//! | [`sampler`] | our seeded sampler (temperature, top-p) on ChaCha8 | — |
+//! | [`distilbert`] | DistilBERT sequence classifier with the HF `pre_classifier`/`classifier` heads; the Cohen reward convention | Cohen et al. 2024 §5 (distilbert-sst2) |
+//! | [`tokenizer`] | tokenizers built here for the tiny models (byte-level BPE trained on the synthetic corpus) | — |
+//! | [`corpus`] | synthetic corpora: named-speaker dialogues (never an empty turn) and labelled sentiment sentences | — |
+//! | [`tiny`] | `make-tiny`: random-initialised checkpoints in the HF layout | — |
+//! | [`train`] | training of the small real pair on CPU (LM loss, classifier accuracy) | — |
+//! | [`probe`] | the reward-model tail probe: random-token and base-model scoring, ACG discrete optimisation, correct log-probs | Kwa et al. 2024 §4 |
+//! | [`kl_budget`] | the KL-fixed mixture x = α·a + (1−α)·b with KL(x‖b) = target, solved exactly, with its implicit gradient | Cohen et al. 2024 §3.5 |
+//! | [`agent`] | actor (proposal + budget fraction) and critic on the base model's last hidden states | Cohen et al. 2024 §3.5, §3.7 |
+//! | [`chat`] | the chat environment: named speakers, frozen base LM as the other speaker, sentiment reward | Cohen et al. 2024 §3.3 |
+//! | [`ppo`] | PPO with a per-episode KL budget, metrics, checkpoint/resume | Cohen et al. 2024 §3.6, §3.8 |
+#![forbid(unsafe_code)]
+
+pub mod agent;
+pub mod chat;
+pub mod checkpoint;
+pub mod corpus;
+pub mod distilbert;
+pub mod error;
+pub mod kl_budget;
+pub mod mixtral;
+pub mod ppo;
+pub mod probe;
+pub mod sampler;
+pub mod tiny;
+pub mod tokenizer;
+pub mod train;
+
+pub use error::{LlmError, Result};
