@@ -18,7 +18,9 @@
 //! | [`agent`] | actor (proposal + budget fraction) and critic on the base model's last hidden states | Cohen et al. 2024 §3.5, §3.7 |
 //! | [`chat`] | the chat environment: named speakers, frozen base LM as the other speaker, sentiment reward | Cohen et al. 2024 §3.3 |
 //! | [`ppo`] | PPO with a per-episode KL budget, metrics, checkpoint/resume | Cohen et al. 2024 §3.6, §3.8 |
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: checkpoint.rs memory-maps weights (candle's mmap constructor is `unsafe`), in one
+// function with its SAFETY argument.
+#![deny(unsafe_code)]
 
 pub mod agent;
 pub mod chat;
