@@ -23,6 +23,8 @@ pub mod env;
 pub mod error;
 pub mod estimate;
 pub mod figures;
+#[cfg(feature = "llm")]
+pub mod llm;
 pub mod numerics;
 pub mod output;
 pub mod plot;

@@ -120,7 +120,8 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
-    /// The LLM stack and experiment (feature `llm`; not part of this build yet).
+    /// The LLM stack and the KL-budget experiment (cargo feature `llm`): make-tiny, train-small,
+    /// probe, validate, train. `goodhart llm --help` lists them.
     #[command(disable_help_flag = true)]
     Llm {
         /// Arguments of the LLM subcommands.
@@ -329,8 +330,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_baseline,
             repeats,
         } => crate::bench::cli(&only, json, !no_baseline, repeats),
+        #[cfg(feature = "llm")]
+        Command::Llm { args } => crate::llm::cli::run(&args, cli.quiet),
+        #[cfg(not(feature = "llm"))]
         Command::Llm { args } => anyhow::bail!(
-            "`goodhart llm {}` needs the LLM stack (cargo feature `llm`), which this version does not include yet",
+            "`goodhart llm {}` needs the LLM stack: this binary was built without the cargo feature `llm` (rebuild with `cargo run --release --features llm -- llm ...`)",
             args.join(" ")
         ),
     }

@@ -205,6 +205,7 @@ fn ctrl_c_keeps_finished_figures() {
 }
 
 /// Contract: without the LLM stack, `goodhart llm …` is one clear line naming the feature, exit 1.
+#[cfg(not(feature = "llm"))]
 #[test]
 fn llm_without_feature_names_it() {
     let o = goodhart(&["llm", "make-tiny", "--out", "x"]);

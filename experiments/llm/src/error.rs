@@ -25,7 +25,9 @@ pub enum LlmError {
         tensor: String,
     },
     /// The weights do not match the configuration.
-    #[error("tensor `{tensor}`: config.json implies shape {expected:?} but the weights have {found:?}")]
+    #[error(
+        "tensor `{tensor}`: config.json implies shape {expected:?} but the weights have {found:?}"
+    )]
     ShapeMismatch {
         /// The tensor name.
         tensor: String,
@@ -103,11 +105,18 @@ pub enum LlmError {
 impl LlmError {
     /// An [`LlmError::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        LlmError::Io { path: path.into(), source }
+        LlmError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// An [`LlmError::InvalidArgument`].
     pub fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> Self {
-        LlmError::InvalidArgument { name, value: value.to_string(), expected }
+        LlmError::InvalidArgument {
+            name,
+            value: value.to_string(),
+            expected,
+        }
     }
 }
