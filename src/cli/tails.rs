@@ -430,3 +430,32 @@ mod tests {
         assert_eq!(hill_k_max(10, 9), 9);
     }
 }
+
+/// Writes the outputs of `goodhart tails --out DIR` for samples that did not come from a file
+/// argument (e.g. the reward probe of `goodhart llm probe`): `tails.svg`, `tails-hill.csv` and
+/// `tails.json` in `dir`. `file` is where the samples were written.
+///
+/// # Errors
+/// File-system and rendering errors.
+pub fn write_outputs(
+    dir: &Path,
+    file: &Path,
+    column: &str,
+    values: &[f64],
+    seed: u64,
+    v: &VerdictReport,
+    title: &str,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let col = Column {
+        name: column.to_string(),
+        values: values.to_vec(),
+    };
+    let report = report_json(file, &col, 0, seed, v);
+    let mut written = write_plots(dir, values, v, title)?;
+    let p = dir.join("tails.json");
+    let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
+    write_atomic(&p, text.as_bytes())?;
+    written.push(p);
+    Ok(written)
+}

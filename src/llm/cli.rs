@@ -1,15 +1,21 @@
 //! Subcommands of `goodhart llm` (parsed here so that the top-level CLI stays the same with and
 //! without the `llm` feature).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+use crate::sim::interrupt;
 
 /// `goodhart llm`: the LLM stack and the KL-budget experiment.
 #[derive(Debug, Parser)]
 #[command(name = "goodhart llm")]
 pub struct LlmCli {
+    /// Less output on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: LlmCommand,
@@ -23,20 +29,36 @@ pub enum LlmCommand {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
-        /// Seed of the weights and the tokenizer corpus.
-        #[arg(long, default_value_t = 20240522)]
+        /// Seed of the weights and of the tokenizers' corpus.
+        #[arg(long, default_value_t = crate::sim::seeds::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Train the small real pair on CPU: a Mixtral-architecture LM on synthetic dialogues and a
+    /// DistilBERT sentiment classifier; writes DIR/mixtral/, DIR/distilbert/, DIR/train-report.json
+    /// and DIR/llm-train-small.{svg,csv}.
+    TrainSmall {
+        /// Output directory.
+        #[arg(long, default_value = "models/small")]
+        out: PathBuf,
+        /// Master seed.
+        #[arg(long, default_value_t = crate::sim::seeds::DEFAULT_SEED)]
+        seed: u64,
+        /// Seconds-long smoke preset (models learn little).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// The reward-model tail probe (Kwa et al. 2024 §4): random-token and base-model samples and
+    /// ACG-optimised inputs scored by a reward model, each sent through `goodhart tails`.
+    Probe(crate::llm::probe::ProbeArgs),
 }
 
 /// Runs `goodhart llm ARGS…`.
 ///
 /// # Errors
-/// Usage errors come back as clap errors (exit 2 by the caller); everything else as a one-line error.
+/// One-line errors; usage errors are printed by clap and exit 2.
 pub fn run(args: &[String], quiet: bool) -> anyhow::Result<ExitCode> {
-    let cli = match LlmCli::try_parse_from(
-        std::iter::once("goodhart llm".to_string()).chain(args.iter().cloned()),
-    ) {
+    let argv = std::iter::once("goodhart llm".to_string()).chain(args.iter().cloned());
+    let cli = match LlmCli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -44,10 +66,91 @@ pub fn run(args: &[String], quiet: bool) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(code));
         }
     };
-    let _ = quiet;
+    let quiet = quiet || cli.quiet;
     match cli.command {
         LlmCommand::MakeTiny { out, seed } => {
-            anyhow::bail!("make-tiny {} {seed}: being built", out.display())
+            let p = goodhart_llm::tiny::make_tiny(&out, seed)
+                .with_context(|| format!("make-tiny into {}", out.display()))?;
+            println!(
+                "wrote {} and {} (config.json, model.safetensors, tokenizer.json)",
+                p.mixtral.display(),
+                p.distilbert.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
+        LlmCommand::TrainSmall { out, seed, quick } => train_small(&out, seed, quick, quiet),
+        LlmCommand::Probe(a) => crate::llm::probe::run(a, quiet),
     }
+}
+
+/// A progress bar for a loop of known length, on stderr (hidden when quiet or not a terminal).
+pub(crate) fn bar(quiet: bool, total: u64, label: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(total);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>20} [{bar:30}] {pos}/{len} ({eta}) {prefix}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(label.to_string());
+    pb
+}
+
+fn train_small(out: &Path, seed: u64, quick: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+    use goodhart_llm::train::{train_small_pair, TrainOptions};
+    let opts = TrainOptions {
+        seed,
+        ..if quick {
+            TrainOptions::smoke()
+        } else {
+            TrainOptions::default()
+        }
+    };
+    let mut current: Option<(String, indicatif::ProgressBar)> = None;
+    let mut progress = |model: &str, step: usize, steps: usize, loss: f64| {
+        if current.as_ref().map(|c| c.0 != model).unwrap_or(true) {
+            if let Some((_, pb)) = current.take() {
+                pb.finish_and_clear();
+            }
+            current = Some((model.to_string(), bar(quiet, steps as u64, model)));
+        }
+        if let Some((_, pb)) = &current {
+            pb.set_position(step as u64);
+            pb.set_prefix(format!("loss {loss:.3}"));
+        }
+        interrupt::requested()
+    };
+    let report = train_small_pair(out, &opts, &mut progress).map_err(|e| match e {
+        goodhart_llm::LlmError::Interrupted => {
+            anyhow::Error::from(crate::Error::Interrupted { done: 0, total: 2 })
+        }
+        e => anyhow::Error::from(e).context(format!("train-small into {}", out.display())),
+    })?;
+    if let Some((_, pb)) = current.take() {
+        pb.finish_and_clear();
+    }
+    crate::llm::figures::write_training_figure(
+        out,
+        &report,
+        &std::env::args().collect::<Vec<_>>(),
+    )?;
+    println!(
+        "LM: held-out cross-entropy {:.3} nats/token (uniform ln V = {:.3}, at init {:.3}), {:.0} s; classifier: held-out accuracy {:.3} (at init {:.3}), {:.0} s",
+        report.lm_held_out_loss,
+        report.lm_uniform_loss,
+        report.lm_initial_held_out_loss,
+        report.lm_wall_s,
+        report.classifier_held_out_accuracy,
+        report.classifier_initial_accuracy,
+        report.classifier_wall_s
+    );
+    println!(
+        "wrote {}/{{mixtral,distilbert}}/, train-report.json, llm-train-small.{{svg,csv}}",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

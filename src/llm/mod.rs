@@ -5,3 +5,5 @@
 //! figures, tidy CSV and provenance through [`crate::output`], like every other figure.
 
 pub mod cli;
+pub mod figures;
+pub mod probe;

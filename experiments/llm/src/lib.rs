@@ -29,6 +29,7 @@ pub mod corpus;
 pub mod distilbert;
 pub mod error;
 pub mod kl_budget;
+pub mod load;
 pub mod mixtral;
 pub mod ppo;
 pub mod probe;
@@ -37,4 +38,6 @@ pub mod tiny;
 pub mod tokenizer;
 pub mod train;
 
+/// candle, re-exported so that callers (the root package) name devices and dtypes without a second dependency.
+pub use candle_core;
 pub use error::{LlmError, Result};
