@@ -1,6 +1,8 @@
 //! The one integration-test binary (each file under `tests/` would link the crate again).
 
 mod cli;
+#[cfg(feature = "llm")]
+mod llm_cli;
 mod prob_props;
 mod strategies;
 mod tails_cli;

@@ -1,0 +1,91 @@
+//! `goodhart llm …` end to end on checkpoints the project makes itself (feature `llm`): make-tiny
+//! writes a loadable Hugging Face layout, the probe runs on it and hands its samples to the tail
+//! module, and broken checkpoints are one-line errors naming the problem.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn goodhart(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn make_tiny(dir: &Path) {
+    let o = goodhart(&["llm", "make-tiny", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn make_tiny_writes_the_contract_files() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path());
+    for m in ["mixtral", "distilbert"] {
+        for f in ["config.json", "model.safetensors", "tokenizer.json"] {
+            let p = d.path().join(m).join(f);
+            assert!(p.is_file(), "missing {}", p.display());
+        }
+    }
+}
+
+#[test]
+fn probe_on_tiny_models_writes_samples_figures_and_a_verdict() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path());
+    let out = d.path().join("probe");
+    let reward = d.path().join("distilbert");
+    let base = d.path().join("mixtral");
+    let o = goodhart(&[
+        "llm", "probe", "--quiet", "--json",
+        "--reward", reward.to_str().unwrap(),
+        "--base", base.to_str().unwrap(),
+        "--out", out.to_str().unwrap(),
+        "--random", "300", "--random-length", "16",
+        "--base-samples", "120", "--max-new", "8",
+        "--acg-runs", "2", "--acg-iterations", "4", "--acg-length", "8",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("probe.json on stdout");
+    let text = j.to_string();
+    assert!(text.contains("verdict"), "{text}");
+    for f in ["probe-random.csv", "probe-base.csv", "probe-acg.csv", "probe.json", "kwa24-fig-b1-probe.svg", "kwa24-fig-b2-probe.svg"] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    // The samples load as tidy CSV with one row per sample.
+    let random = std::fs::read_to_string(out.join("probe-random.csv")).unwrap();
+    assert_eq!(random.lines().count(), 301, "header + 300 rows");
+}
+
+#[test]
+fn broken_checkpoints_are_one_line_errors_naming_the_problem() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path());
+    let reward = d.path().join("distilbert");
+    // Missing weights.
+    std::fs::remove_file(reward.join("model.safetensors")).unwrap();
+    let o = goodhart(&["llm", "probe", "--quiet", "--reward", reward.to_str().unwrap(), "--out", d.path().join("p").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("safetensors"), "{e}");
+    // Malformed config.json.
+    let base = d.path().join("mixtral");
+    std::fs::write(base.join("config.json"), "{ not json").unwrap();
+    make_tiny(&d.path().join("again"));
+    let o = goodhart(&[
+        "llm", "probe", "--quiet",
+        "--reward", d.path().join("again/distilbert").to_str().unwrap(),
+        "--base", base.to_str().unwrap(),
+        "--out", d.path().join("p2").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("config.json"), "{e}");
+}
