@@ -50,6 +50,22 @@ pub enum LlmCommand {
     /// The reward-model tail probe (Kwa et al. 2024 §4): random-token and base-model samples and
     /// ACG-optimised inputs scored by a reward model, each sent through `goodhart tails`.
     Probe(crate::llm::probe::ProbeArgs),
+    /// Cohen et al. 2024's experiment from a TOML config (e.g. experiments/configs/gpu-mixtral.toml):
+    /// PPO with a per-episode KL budget over a frozen base LM; resumes from DIR/checkpoint.
+    Train {
+        /// The experiment's TOML (base, reward, [chat], [ppo]); unknown keys are errors.
+        #[arg(long)]
+        config: PathBuf,
+        /// Output directory (checkpoint, metrics.csv, episodes.csv, transcripts, figures).
+        #[arg(long, default_value = "train")]
+        out: PathBuf,
+        /// Device: cpu, or cuda[:N] (build with --features cuda).
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
+    /// The CPU validation pass of the KL-budget experiment on the small trained models: budgets
+    /// 10 and 20 nats x two chat lengths x seeds; figures and a verdict.
+    Validate(crate::llm::validate::ValidateArgs),
 }
 
 /// Runs `goodhart llm ARGS…`.
@@ -80,6 +96,10 @@ pub fn run(args: &[String], quiet: bool) -> anyhow::Result<ExitCode> {
         }
         LlmCommand::TrainSmall { out, seed, quick } => train_small(&out, seed, quick, quiet),
         LlmCommand::Probe(a) => crate::llm::probe::run(a, quiet),
+        LlmCommand::Train { config, out, device } => {
+            crate::llm::validate::train(&config, &out, &device, quiet)
+        }
+        LlmCommand::Validate(a) => crate::llm::validate::run(a, quiet),
     }
 }
 
@@ -100,7 +120,12 @@ pub(crate) fn bar(quiet: bool, total: u64, label: &str) -> indicatif::ProgressBa
     pb
 }
 
-fn train_small(out: &Path, seed: u64, quick: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn train_small(
+    out: &Path,
+    seed: u64,
+    quick: bool,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     use goodhart_llm::train::{train_small_pair, TrainOptions};
     let opts = TrainOptions {
         seed,

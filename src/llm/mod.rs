@@ -4,6 +4,8 @@
 //! parses the subcommands, feeds reward samples to the tail module ([`crate::estimate`]) and writes
 //! figures, tidy CSV and provenance through [`crate::output`], like every other figure.
 
+pub mod checks;
 pub mod cli;
 pub mod figures;
 pub mod probe;
+pub mod validate;

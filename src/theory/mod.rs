@@ -31,6 +31,8 @@ pub fn report(opts: &CheckOptions, paper: Option<Paper>) -> Report {
     checks.extend(imitation::checks(opts));
     checks.extend(crate::estimate::verdict::checks(opts));
     checks.extend(crate::figures::kwa24_empirical::checks(opts));
+    #[cfg(feature = "llm")]
+    checks.extend(crate::llm::checks::checks(opts));
     if let Some(p) = paper {
         checks.retain(|c| c.paper == p);
     }

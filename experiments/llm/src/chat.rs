@@ -28,7 +28,7 @@
 //! **Empty reply** (the paper's outcome): an agent turn of at most `empty_reply_max_tokens` tokens,
 //! counting the tokens that end it (the authors' definition, §3.10).
 
-use candle_core::{DType, IndexOp, Tensor, D};
+use candle_core::{DType, IndexOp, Tensor};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -412,8 +412,10 @@ impl<'m, M: CausalLm> ChatEnv<'m, M> {
         }
         parts.push(Tensor::full(remaining as f32, (n, 1), self.base.device())?);
         let state = Tensor::cat(&parts, 1)?;
+        // f64-accurate normalisation: the KL-fixed mixture refuses rows that are not normalised
+        // to 1e-6, which candle's f32 log_softmax can miss on large vocabularies.
         let log_base =
-            candle_nn::ops::log_softmax(&(&logits / self.cfg.base_temperature)?, D::Minus1)?;
+            crate::kl_budget::exact_log_softmax(&(&logits / self.cfg.base_temperature)?)?;
         let obs = ChatObservation {
             state,
             log_base,
@@ -472,4 +474,30 @@ pub fn sample_at_temperature(logits: &[f32], t: f64, rng: &mut ChaCha8Rng) -> Re
         u -= wi;
     }
     Ok(argmax as u32)
+}
+
+impl<M: CausalLm> crate::ppo::Environment for ChatEnv<'_, M> {
+    fn n_envs(&self) -> usize {
+        self.cfg.n_envs
+    }
+
+    fn state_dim(&self) -> usize {
+        ChatEnv::state_dim(self)
+    }
+
+    fn vocab_size(&self) -> usize {
+        ChatEnv::vocab_size(self)
+    }
+
+    fn reset(&mut self) -> Result<ChatObservation> {
+        ChatEnv::reset(self)
+    }
+
+    fn step(&mut self, actions: &[u32], rng: &mut ChaCha8Rng) -> Result<ChatTick> {
+        ChatEnv::step(self, actions, rng)
+    }
+
+    fn transcript(&self, i: usize) -> Result<String> {
+        self.transcript_text(i)
+    }
 }

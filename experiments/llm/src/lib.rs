@@ -18,6 +18,8 @@
 //! | [`agent`] | actor (proposal + budget fraction) and critic on the base model's last hidden states | Cohen et al. 2024 §3.5, §3.7 |
 //! | [`chat`] | the chat environment: named speakers, frozen base LM as the other speaker, sentiment reward | Cohen et al. 2024 §3.3 |
 //! | [`ppo`] | PPO with a per-episode KL budget, metrics, checkpoint/resume | Cohen et al. 2024 §3.6, §3.8 |
+//! | [`silence`] | the silence world: exact toy base LM + deterministic responder (check C8) | spec C8 |
+//! | [`experiment`] | one configured run of the LLM experiment (TOML), training + evaluation | Cohen et al. 2024 §5 |
 // `deny`, not `forbid`: checkpoint.rs memory-maps weights (candle's mmap constructor is `unsafe`), in one
 // function with its SAFETY argument.
 #![deny(unsafe_code)]
@@ -28,12 +30,14 @@ pub mod checkpoint;
 pub mod corpus;
 pub mod distilbert;
 pub mod error;
+pub mod experiment;
 pub mod kl_budget;
 pub mod load;
 pub mod mixtral;
 pub mod ppo;
 pub mod probe;
 pub mod sampler;
+pub mod silence;
 pub mod tiny;
 pub mod tokenizer;
 pub mod train;
