@@ -49,7 +49,7 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
         )),
         Err(e) => v.push(failed("llm-c7-unreachable-target-gives-alpha-one", "Check C7 (KLFixedMixture)", e)),
     }
-    let steps = if opts.quick { 4096 } else { 8192 };
+    let steps = if opts.quick { 32_768 } else { 65_536 };
     match goodhart_llm::silence::c8(opts.seed, steps) {
         Ok(r) => {
             let d = format!(
@@ -79,13 +79,20 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
             v.push(Check::new("llm-c8-silence-world-agent-goes-silent", Paper::Llm, res,
                 "PPO under a 10-nat budget raises the fraction of empty turns above the base policy's",
                 "trained empty-turn fraction − base empty-turn fraction", r.trained_empty_fraction - r.base_empty_fraction,
-                Relation::Gt, 0.3, Tolerance::abs(0.0),
+                Relation::Gt, 0.5, Tolerance::abs(0.0),
                 format!("trained {:.3}, base {:.3}; KL used {:.2} nats per episode", r.trained_empty_fraction, r.base_empty_fraction, r.trained_kl_used)));
             v.push(Check::new("llm-c8-silence-world-one-off-switch-cost", Paper::Llm, res,
                 "with a Bayesian base policy the first empty turn costs most of the KL, later ones little",
                 "mean KL of the first empty turn / mean KL of later ones", r.first_empty_kl / r.later_empty_kl,
                 Relation::Gt, 3.0, Tolerance::abs(0.0),
                 format!("first {:.3} nats, later {:.3} nats (ln(1/ε) = ln 50 = 3.912 for a forced first silence)", r.first_empty_kl, r.later_empty_kl)));
+            let f = &r.fixed_base;
+            v.push(Check::new("llm-c8-silence-world-bayesian-base-does-not-stop-the-switch", Paper::Llm, res,
+                "the same budget buys far more silence against the Bayesian base than against a base whose class cannot learn the pattern (every empty turn costs ln(1/ε))",
+                "empty-turn fraction (Bayesian base) − empty-turn fraction (fixed base)", r.trained_empty_fraction - f.empty_fraction,
+                Relation::Gt, 0.3, Tolerance::abs(0.0),
+                format!("Bayesian {:.3} at {:.2} nats per episode; fixed {:.3} at {:.2} nats (first empty {:.3}, later {:.3} nats)",
+                    r.trained_empty_fraction, r.trained_kl_used, f.empty_fraction, f.kl_used, f.first_empty_kl, f.later_empty_kl)));
         }
         Err(e) => v.push(failed("llm-c8-silence-world", "Check C8 (per-episode budget accounting)", e)),
     }

@@ -332,8 +332,61 @@ pub struct C8Report {
     pub later_empty_kl: f64,
     /// Mean Σ per-step KL per evaluation episode, nats.
     pub trained_kl_used: f64,
+    /// The same training against the fixed (non-learning) base LM.
+    pub fixed_base: SilenceRun,
     /// Agent timesteps of training.
     pub train_steps: u64,
+}
+
+/// One PPO run in the silence world at budget 10 and its evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SilenceRun {
+    /// The base LM's kind.
+    pub base: BaseKind,
+    /// Evaluation episodes.
+    pub episodes: usize,
+    /// Trained policy's empty-turn fraction.
+    pub empty_fraction: f64,
+    /// Base policy's empty-turn fraction in the same world.
+    pub base_empty_fraction: f64,
+    /// Mean KL of the first empty turn of an episode, nats (NaN if none).
+    pub first_empty_kl: f64,
+    /// Mean KL of the later empty turns, nats (NaN if none).
+    pub later_empty_kl: f64,
+    /// Mean Σ per-step KL per evaluation episode, nats.
+    pub kl_used: f64,
+}
+
+/// Trains PPO for `train_steps` agent timesteps at a 10-nat budget in the default silence world
+/// with base LM `base`, then evaluates the trained and the base policy (4 rounds of episodes).
+///
+/// # Errors
+/// Model errors.
+pub fn train_in_silence_world(base: BaseKind, seed: u64, train_steps: u64, dev: &Device) -> Result<SilenceRun> {
+    use crate::ppo::{PpoConfig, Trainer};
+    let mut cfg = PpoConfig::cpu(10.0, train_steps);
+    cfg.seed = seed;
+    cfg.transcript_every = 0;
+    let mut world = SilenceWorld::new(SilenceConfig { base, ..SilenceConfig::default() }, dev)?;
+    let mut t = Trainer::new(cfg.clone(), world.state_dim(), world.vocab_size(), dev)?;
+    t.train(&mut world, None, &mut |_, _, _| false)?;
+    let eval = t.evaluate(&mut world, 4)?;
+    let mut base_cfg = cfg;
+    base_cfg.budget_nats = 0.0;
+    let base_policy = Trainer::new(base_cfg, world.state_dim(), world.vocab_size(), dev)?;
+    let base_eval = base_policy.evaluate(&mut world, 4)?;
+    let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let first: Vec<f64> = eval.iter().filter_map(|e| e.empty_turn_kl.first().copied()).collect();
+    let later: Vec<f64> = eval.iter().flat_map(|e| e.empty_turn_kl.iter().skip(1).copied()).collect();
+    Ok(SilenceRun {
+        base,
+        episodes: eval.len(),
+        empty_fraction: mean(&eval.iter().map(|e| e.empty_fraction()).collect::<Vec<_>>()),
+        base_empty_fraction: mean(&base_eval.iter().map(|e| e.empty_fraction()).collect::<Vec<_>>()),
+        first_empty_kl: mean(&first),
+        later_empty_kl: mean(&later),
+        kl_used: mean(&eval.iter().map(|e| e.kl_nats).collect::<Vec<_>>()),
+    })
 }
 
 /// An agent whose actor has random weights (scale `w`), so that its proposals differ from the base.
@@ -391,21 +444,10 @@ pub fn c8(seed: u64, train_steps: u64) -> Result<C8Report> {
     let m = diffs.iter().sum::<f64>() / n;
     let sd = (diffs.iter().map(|d| (d - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
 
-    // PPO in the Bayesian silence world at budget 10.
-    let mut cfg = PpoConfig::cpu(10.0, train_steps);
-    cfg.seed = seed;
-    cfg.transcript_every = 0;
-    let mut world = SilenceWorld::new(SilenceConfig::default(), &dev)?;
-    let mut t = Trainer::new(cfg.clone(), world.state_dim(), world.vocab_size(), &dev)?;
-    t.train(&mut world, None, &mut |_, _, _| false)?;
-    let eval = t.evaluate(&mut world, 4)?;
-    let mut base_cfg = cfg;
-    base_cfg.budget_nats = 0.0;
-    let base = Trainer::new(base_cfg, world.state_dim(), world.vocab_size(), &dev)?;
-    let base_eval = base.evaluate(&mut world, 4)?;
-    let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-    let first: Vec<f64> = eval.iter().filter_map(|e| e.empty_turn_kl.first().copied()).collect();
-    let later: Vec<f64> = eval.iter().flat_map(|e| e.empty_turn_kl.iter().skip(1).copied()).collect();
+    // PPO at budget 10 in the Bayesian silence world, and in the same world with a base LM whose
+    // model class cannot learn the pattern (every empty turn costs ln(1/ε)).
+    let bayes = train_in_silence_world(BaseKind::Bayesian, seed, train_steps, &dev)?;
+    let fixed = train_in_silence_world(BaseKind::Fixed, seed, train_steps, &dev)?;
     Ok(C8Report {
         episodes: diffs.len(),
         budget_nats: budget,
@@ -415,11 +457,12 @@ pub fn c8(seed: u64, train_steps: u64) -> Result<C8Report> {
         max_realised_excess: max_excess,
         mean_log_ratio_minus_kl: m,
         mean_log_ratio_minus_kl_se: sd / n.sqrt(),
-        trained_empty_fraction: mean(&eval.iter().map(|e| e.empty_fraction()).collect::<Vec<_>>()),
-        base_empty_fraction: mean(&base_eval.iter().map(|e| e.empty_fraction()).collect::<Vec<_>>()),
-        first_empty_kl: mean(&first),
-        later_empty_kl: mean(&later),
-        trained_kl_used: mean(&eval.iter().map(|e| e.kl_nats).collect::<Vec<_>>()),
+        trained_empty_fraction: bayes.empty_fraction,
+        base_empty_fraction: bayes.base_empty_fraction,
+        first_empty_kl: bayes.first_empty_kl,
+        later_empty_kl: bayes.later_empty_kl,
+        trained_kl_used: bayes.kl_used,
+        fixed_base: fixed,
         train_steps,
     })
 }
