@@ -7,7 +7,7 @@
 //! | `sample_t3` | 10⁷ Student-t(3) draws | [`crate::sim::par_sample`] | `Generator.standard_t(3)` |
 //! | `hill` | Hill γ̂(k) at 100 k = geomspace(10, n/2) on n = 10⁶ Pareto(α = 3) | [`crate::estimate::hill()`] | `hill_all_k_sorted` (sort + cumsum) |
 //! | `cohen` | scaling of the exact Cohen et al. 2024 computations (CTW depth 16 to 10⁵ symbols, switch KL / budget curves to horizon 10⁴–10⁵, enumerated classes to 10⁵ models), with growth exponents | [`cohen`] | none |
-//! | `tails` | on n = 10⁶ Pareto(α = 3): Pickands (k <= n/4) + moments (k <= n/2) for all k, KS x_min scan over 200 k in [10, n/2], double bootstrap (500 replicates) | [`crate::estimate::tail_index`], [`crate::estimate::threshold`] | none in `bench.py` yet (issue 4 quotes powerlaw 14 s, tailestim 52 s) |
+//! | `tails` | on n = 10⁶ Pareto(α = 3): Pickands (k <= n/4) + moments (k <= n/2) for all k, KS x_min scan over 200 k in [10, n/2] with 100 bootstrap re-scans for CIs, double bootstrap (500 replicates) | [`crate::estimate::tail_index`], [`crate::estimate::threshold`] | the parts side by side with the recorded `powerlaw_fit_per_xmin_grid_s` (13.87 s, no CIs) and `tailestim_hill_double_bootstrap_r500_single_run_s` (52.39 s), with ratios |
 //!
 //! The data are drawn with our own generators from the same distributions (seed 20241124 as in
 //! `bench.py`); data generation is not timed (as in `bench.py`). Each timing is the median of
@@ -175,34 +175,56 @@ fn run_ours(name: &str, repeats: usize) -> anyhow::Result<Timing> {
         }
         "tails" => {
             use crate::estimate::tail_index::{moments_all_k, pickands_all_k};
-            use crate::estimate::threshold::{double_bootstrap, ks_select, DoubleBootstrapConfig};
+            use crate::estimate::threshold::{
+                double_bootstrap, ks_select_bootstrap, DoubleBootstrapConfig,
+            };
             let n = 1_000_000;
             let x = par_sample(&Pareto::new(1.0, 3.0)?, n, SEED + 1, "pareto");
             let part = |what: &str, t0: Instant| {
-                eprintln!("  {what}: {:.4} s", t0.elapsed().as_secs_f64());
-                Instant::now()
+                let s = t0.elapsed().as_secs_f64();
+                eprintln!("  {what}: {s:.4} s");
+                (Instant::now(), s)
             };
+            let mut parts = Vec::new();
             let (t, summary) = time(repeats, || {
                 let t0 = Instant::now();
                 let p = pickands_all_k(&x, n / 4)?;
                 let m = moments_all_k(&x, n / 2)?;
-                let t0 = part("Pickands + moments, all k", t0);
-                let ks = ks_select(&x, 10, n / 2, 200)?;
-                let t0 = part("KS x_min scan (200 candidates)", t0);
+                let (t0, a) = part("Pickands + moments, all k", t0);
+                let ks = ks_select_bootstrap(&x, 10, n / 2, 200, 100, 0.95, SEED)?;
+                let (t0, b) = part(
+                    "KS x_min scan (200 candidates) + 100 bootstrap re-scans (CIs)",
+                    t0,
+                );
                 let cfg = DoubleBootstrapConfig {
                     replicates: 500,
                     n1_fraction: 0.5,
                     seed: SEED,
                 };
                 let d = double_bootstrap(&x, &cfg)?;
-                part("double bootstrap (500 replicates)", t0);
+                let (_, c) = part("double bootstrap (500 replicates)", t0);
+                parts.push((a, b, c));
                 Ok(format!(
-                    "Pickands(k=1000) {:.4}, moments(k=1000) {:.4}, KS k {} gamma {:.4}, \
+                    "Pickands(k=1000) {:.4}, moments(k=1000) {:.4}, KS k {} gamma {:.4} (95% bootstrap CI [{:.4}, {:.4}], x_min CI [{:.4}, {:.4}]), \
                      double-bootstrap k* {} gamma {:.4} (true 0.3333)",
-                    p[999].gamma, m[998].gamma, ks.k, ks.gamma, d.k, d.gamma
+                    p[999].gamma, m[998].gamma, ks.selection.k, ks.selection.gamma, ks.gamma_ci.0, ks.gamma_ci.1,
+                    ks.x_min_ci.0, ks.x_min_ci.1, d.k, d.gamma
                 ))
             })?;
             eprintln!("  {summary}");
+            let med = |f: fn(&(f64, f64, f64)) -> f64| median(parts.iter().map(f).collect());
+            let (ks_s, db_s) = (med(|p| p.1), med(|p| p.2));
+            // recorded in ../shared/baselines/results/summary.md (this machine class)
+            let (pl, te) = (13.8714, 52.3944);
+            println!(
+                "tails: KS x_min scan over 200 thresholds + 100-replicate bootstrap CIs, n = 1e6: {ks_s:.3} s vs powerlaw Fit per x_min grid (100 thresholds, no CIs) {pl:.2} s recorded: {:.1}x faster",
+                pl / ks_s
+            );
+            println!(
+                "tails: double bootstrap (500 replicates, n = 1e6): {db_s:.3} s vs tailestim hill double bootstrap r = 500 {te:.2} s recorded: {:.1}x faster (target >= 10x: {})",
+                te / db_s,
+                if te / db_s >= 10.0 { "met" } else { "NOT met" }
+            );
             Ok(t)
         }
         other => bail!("unknown benchmark `{other}`; known: {}", NAMES.join(", ")),

@@ -3,6 +3,8 @@
 
 pub mod hill;
 pub mod plots;
+#[cfg(test)]
+mod reference_vectors;
 pub mod tail_index;
 mod tail_validation;
 pub mod threshold;

@@ -26,7 +26,9 @@
 //!   `stream_rng(seed, "tails/double-bootstrap/{r}")`;
 //!   replicates run in parallel in fixed waves whose per-k sums are added in replicate order,
 //!   so the result is bit-identical for any thread count. `k` is searched over
-//!   `1 <= k <= ⌊0.99·n_s⌋ − 1` (as `tailestim`'s `eps_stop = 0.99`).
+//!   `2 <= k <= ⌊0.99·n_s⌋ − 1` (as `tailestim`'s `eps_stop = 0.99`; at `k = 1` the criterion
+//!   degenerates to `M_1⁴`). A false minimum (`k2* > k1*`, against the theory's `k2* < k1*`)
+//!   raises the search's lower end by `⌊0.005·n⌋` until `k2* <= k1*`, as `tailestim` does.
 //! * [`bootstrap_ci`] — percentile bootstrap CI of Hill's `γ̂(k)` (n-out-of-n resampling,
 //!   replicate `r` seeded from `stream_rng(seed, "tails/bootstrap-ci/{r}")`), reported beside the
 //!   asymptotic normal CI `γ̂ ± z·γ̂/√k`.
@@ -135,12 +137,23 @@ pub fn ks_select(x: &[f64], kmin: usize, kmax: usize, candidates: usize) -> Resu
         &top,
         "KS scan: x_(kmax+1) (logs need positive values; shift the sample, e.g. x − min(x) + 1, or lower kmax)",
     )?;
+    ks_scan_desc(&top, &logs, kmin, kmax, candidates)
+}
+
+/// The KS scan on the top `kmax + 1` values (descending) and their logs.
+fn ks_scan_desc(
+    top: &[f64],
+    logs: &[f64],
+    kmin: usize,
+    kmax: usize,
+    candidates: usize,
+) -> Result<KsSelection> {
     let c = logs[kmax];
     // prefix[k] = Σ_{i<k} (L_i − c), compensated
     let mut prefix = Vec::with_capacity(kmax + 2);
     let mut s = Neumaier::new();
     prefix.push(0.0);
-    for &l in &logs {
+    for &l in logs {
         s.add(l - c);
         prefix.push(s.total());
     }
@@ -203,6 +216,133 @@ pub fn ks_select(x: &[f64], kmin: usize, kmax: usize, candidates: usize) -> Resu
     })
 }
 
+/// [`ks_select`] with bootstrap confidence intervals: the whole selection (the scan over the
+/// same `k` grid) is repeated on `replicates` resamples of size `n` with replacement, and
+/// percentile intervals are taken of the re-selected `γ̂`, `α̂`, `x̂_min` and `k` (Clauset,
+/// Shalizi & Newman 2009, §3.5, report these bootstrap uncertainties next to `α̂`, `x̂_min`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KsBootstrap {
+    /// The selection on the data.
+    pub selection: KsSelection,
+    /// Confidence level.
+    pub level: f64,
+    /// Replicates.
+    pub replicates: usize,
+    /// Percentile interval of `γ̂ = 1/(α̂ − 1)`.
+    pub gamma_ci: (f64, f64),
+    /// Bootstrap standard deviation of `γ̂`.
+    pub gamma_se_bootstrap: f64,
+    /// Percentile interval of Clauset's `α̂`.
+    pub alpha_ci: (f64, f64),
+    /// Percentile interval of `x̂_min`.
+    pub x_min_ci: (f64, f64),
+    /// Percentile interval of the selected `k`.
+    pub k_ci: (f64, f64),
+}
+
+/// KS threshold selection with bootstrap CIs (see [`KsBootstrap`]). Replicate `r` draws the
+/// top `kmax + 1` of its resample in order from sorted uniforms (exponential spacings, O(kmax))
+/// with the generator `stream_rng(seed, "tails/ks-bootstrap/{r}")`; replicates run in
+/// parallel and each is deterministic, so the result does not depend on the thread count.
+///
+/// # Errors
+/// As [`ks_select`]; [`Error::OutOfRange`] unless `replicates >= 2` and `0 < level < 1`;
+/// [`Error::Interrupted`] when interrupted.
+pub fn ks_select_bootstrap(
+    x: &[f64],
+    kmin: usize,
+    kmax: usize,
+    candidates: usize,
+    replicates: usize,
+    level: f64,
+    seed: u64,
+) -> Result<KsBootstrap> {
+    normal_quantile_two_sided(level)?;
+    if replicates < 2 {
+        return Err(Error::OutOfRange {
+            name: "replicates",
+            value: replicates as f64,
+            range: "[2, ∞)",
+        });
+    }
+    let selection = ks_select(x, kmin, kmax, candidates)?;
+    let n = x.len();
+    // the resample's top kmax + 1 reach past the data's x_(kmax+1) by O(√kmax) ranks
+    let ext = (kmax + 1 + 10 * (kmax as f64).sqrt() as usize + 100).min(n);
+    let top = top_descending(x, ext);
+    let logs: Vec<f64> = top.iter().map(|v| v.ln()).collect();
+    let reps: Vec<Result<(f64, f64, f64, f64)>> = (0..replicates)
+        .into_par_iter()
+        .map(|r| {
+            if crate::sim::interrupt::requested() {
+                return Err(Error::Interrupted {
+                    done: r,
+                    total: replicates,
+                });
+            }
+            let mut rng = replicate_rng(seed, &format!("tails/ks-bootstrap/{r}"));
+            let mut partial = Vec::with_capacity(kmax + 1);
+            let total = sorted_uniform_sums(n, kmax + 1, &mut partial, &mut rng);
+            // a position past the `ext` values held (probability ~e^{-50}) ends the
+            // resample's tail there: the scan then runs on a shorter grid
+            let nf = n as f64;
+            let (mut t, mut l) = (Vec::with_capacity(kmax + 1), Vec::with_capacity(kmax + 1));
+            for &p in &partial {
+                let i = ((nf * (p / total)) as usize).min(n - 1);
+                if i < ext {
+                    t.push(top[i]);
+                    l.push(logs[i]);
+                } else {
+                    break;
+                }
+            }
+            let kr = t.len().saturating_sub(1).min(kmax);
+            if kr < kmin.max(2) {
+                return Ok((f64::NAN, f64::NAN, f64::NAN, f64::NAN));
+            }
+            match ks_scan_desc(&t, &l, kmin, kr, candidates) {
+                Ok(s) => Ok((s.gamma, s.alpha, s.x_min, s.k as f64)),
+                Err(_) => Ok((f64::NAN, f64::NAN, f64::NAN, f64::NAN)),
+            }
+        })
+        .collect();
+    let mut cols: [Vec<f64>; 4] = Default::default();
+    for r in reps {
+        let (g, a, xm, k) = r?;
+        if g.is_finite() {
+            cols[0].push(g);
+            cols[1].push(a);
+            cols[2].push(xm);
+            cols[3].push(k);
+        }
+    }
+    if cols[0].len() < 2 {
+        return Err(Error::Other(format!(
+            "KS bootstrap: only {} of {replicates} replicates gave a fit",
+            cols[0].len()
+        )));
+    }
+    let m = cols[0].len() as f64;
+    let mean = cols[0].iter().sum::<f64>() / m;
+    let sd = (cols[0].iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+    let a = (1.0 - level) / 2.0;
+    let ci = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (quantile_sorted(v, a), quantile_sorted(v, 1.0 - a))
+    };
+    let [mut g, mut al, mut xm, mut k] = cols;
+    Ok(KsBootstrap {
+        selection,
+        level,
+        replicates,
+        gamma_ci: ci(&mut g),
+        gamma_se_bootstrap: sd,
+        alpha_ci: ci(&mut al),
+        x_min_ci: ci(&mut xm),
+        k_ci: ci(&mut k),
+    })
+}
+
 /// Replicate `path`'s generator: a Xoshiro256++ seeded from its own ChaCha8 stream
 /// `stream_rng(seed, path)` (as `sim::par_sample`: ChaCha8 fixes the stream, Xoshiro draws the
 /// millions of indices ~2× faster).
@@ -237,8 +377,69 @@ fn resample_top_logs<R: rand::Rng>(
     out
 }
 
-/// `(M_2(k) − 2·M_1(k)²)²` for `k = 1..=kmax` (entry `k − 1`) from descending logs.
-fn dbs_criterion(l: &[f64], kmax: usize, out: &mut [f64]) {
+/// The cumulative sums `S_1 <= … <= S_m` of i.i.d. Exp(1) draws into `partial`, and
+/// `S_{ns+1} = S_m + Gamma(ns + 1 − m)`: the sorted uniforms `U_(j) = S_j/S_{ns+1}`,
+/// `j <= m`, of a size-`ns` uniform sample (Rényi/Pyke: uniform spacings are normalised
+/// exponentials). Position `⌊n·U_(j)⌋` of `n` sorted values is then the `j`-th smallest
+/// position of a size-`ns` resample with replacement — the top `m` of a bootstrap resample,
+/// in order, in O(m) with sequential memory access (no scatter into counts, no sort).
+/// Compensated sums keep the positions' error at ~1e-10 (not `m·ε`).
+fn sorted_uniform_sums<R: rand::Rng>(
+    ns: usize,
+    m: usize,
+    partial: &mut Vec<f64>,
+    rng: &mut R,
+) -> f64 {
+    use rand_distr::{Distribution, Exp1, Gamma};
+    partial.clear();
+    let mut s = Neumaier::new();
+    for _ in 0..m {
+        let e: f64 = Exp1.sample(rng);
+        s.add(e);
+        partial.push(s.total());
+    }
+    let rest = (ns + 1 - m) as f64;
+    // shape >= 1, scale 1: valid parameters, cannot fail
+    let g = Gamma::new(rest, 1.0).map_or(rest, |d| d.sample(rng));
+    s.add(g);
+    s.total()
+}
+
+/// `(M_2(k) − 2·M_1(k)²)²` for `k = 1..=kmax` of one size-`ns` resample of the descending
+/// logs, added to `acc` (entry `k − 1`); `partial` is scratch.
+fn add_resample_criterion<R: rand::Rng>(
+    logs_desc: &[f64],
+    ns: usize,
+    kmax: usize,
+    acc: &mut [f64],
+    partial: &mut Vec<f64>,
+    rng: &mut R,
+) {
+    let n = logs_desc.len();
+    let nf = n as f64;
+    let total = sorted_uniform_sums(ns, kmax + 1, partial, rng);
+    let at = |j: usize| logs_desc[((nf * (partial[j] / total)) as usize).min(n - 1)];
+    let c = at(kmax);
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    let mut next = at(0) - c;
+    for k in 1..=kmax {
+        let y = next;
+        s1 += y;
+        s2 += y * y;
+        let t = at(k) - c;
+        next = t;
+        let kf = k as f64;
+        let m1 = s1 / kf - t;
+        let m2 = s2 / kf - 2.0 * t * s1 / kf + t * t;
+        let v = m2 - 2.0 * m1 * m1;
+        acc[k - 1] += v * v;
+    }
+}
+
+/// `(M_2(k) − 2·M_1(k)²)²` for `k = 1..=kmax` (entry `k − 1`) from descending logs (the
+/// test oracle of the fused [`add_resample_criterion`]).
+#[cfg(test)]
+pub(crate) fn dbs_criterion(l: &[f64], kmax: usize, out: &mut [f64]) {
     let c = l[kmax];
     let (mut s1, mut s2) = (0.0f64, 0.0f64);
     for k in 1..=kmax {
@@ -296,10 +497,27 @@ pub struct DoubleBootstrap {
     pub n2: usize,
     /// Implied second-order parameter `ρ̂ = ln k1*/(2 ln k1* − 2 ln n1)`.
     pub rho: f64,
+    /// Smallest `k` searched (2, raised by `⌊0.005·n⌋` per false minimum `k2* > k1*`).
+    pub k_lower: usize,
 }
 
-/// Replicates computed in parallel per wave (results summed in replicate order).
-const WAVE: usize = 8;
+/// Danielsson et al.'s (2001, Corollary 7) `k* = (k1*²/k2*)·[(ln k1*)²/(2 ln n1 − ln k1*)²]^{(ln n1 − ln k1*)/ln n1}`
+/// (unrounded; 0 when `k1* = 1`). `tailestim` 0.7 uses Qi's (2008) variant, whose bracket
+/// has the exponent halved: `[ln k1*/(2 ln n1 − ln k1*)]^{(ln n1 − ln k1*)/ln n1}`, and rounds
+/// to the nearest integer (we floor).
+pub fn danielsson_k_star(k1: usize, k2: usize, n1: usize) -> f64 {
+    let (lk1, ln1) = ((k1 as f64).ln(), (n1 as f64).ln());
+    let base = if k1 > 1 {
+        (lk1 * lk1) / (2.0 * ln1 - lk1).powi(2)
+    } else {
+        // ln k1* = 0: the bracket is 0; k* would be 0 — clamped by the caller
+        0.0
+    };
+    (k1 as f64).powi(2) / k2.max(1) as f64 * base.powf((ln1 - lk1) / ln1)
+}
+
+/// Replicates per chunk of the double bootstrap (chunk sums are added in chunk order).
+const CHUNK: usize = 16;
 
 /// Danielsson–de Haan–Peng–de Vries double bootstrap for Hill's `k` (module docs).
 ///
@@ -336,38 +554,49 @@ pub fn double_bootstrap(x: &[f64], cfg: &DoubleBootstrapConfig) -> Result<Double
     let logs: Vec<f64> = sorted.iter().map(|v| v.ln()).collect();
     let mut q1 = vec![0.0; k1max];
     let mut q2 = vec![0.0; k2max];
-    let mut r0 = 0;
-    while r0 < cfg.replicates {
+    // replicates in fixed chunks of CHUNK: each chunk sums its replicates in order into its own
+    // arrays, and the chunk sums are added to q in chunk order — the same floating-point
+    // operations for any thread count (and any wave size).
+    let chunks = cfg.replicates.div_ceil(CHUNK);
+    let wave = rayon::current_num_threads().max(1);
+    let mut c0 = 0;
+    while c0 < chunks {
         if crate::sim::interrupt::requested() {
             return Err(Error::Interrupted {
-                done: r0,
+                done: c0 * CHUNK,
                 total: cfg.replicates,
             });
         }
-        let r1 = (r0 + WAVE).min(cfg.replicates);
-        let wave: Vec<(Vec<f64>, Vec<f64>)> = (r0..r1)
+        let c1 = (c0 + wave).min(chunks);
+        let sums: Vec<(Vec<f64>, Vec<f64>)> = (c0..c1)
             .into_par_iter()
-            .map(|r| {
-                let mut rng = replicate_rng(cfg.seed, &format!("tails/double-bootstrap/{r}"));
-                let mut counts = vec![0u32; n];
-                let mut c1 = vec![0.0; k1max];
-                let l1 = resample_top_logs(&logs, n1, k1max + 1, &mut counts, &mut rng);
-                dbs_criterion(&l1, k1max, &mut c1);
-                let mut c2 = vec![0.0; k2max];
-                let l2 = resample_top_logs(&logs, n2, k2max + 1, &mut counts, &mut rng);
-                dbs_criterion(&l2, k2max, &mut c2);
-                (c1, c2)
+            .map(|c| {
+                let mut a1 = vec![0.0; k1max];
+                let mut a2 = vec![0.0; k2max];
+                let mut partial = Vec::with_capacity(k1max + 1);
+                for r in c * CHUNK..((c + 1) * CHUNK).min(cfg.replicates) {
+                    let mut rng = replicate_rng(cfg.seed, &format!("tails/double-bootstrap/{r}"));
+                    add_resample_criterion(&logs, n1, k1max, &mut a1, &mut partial, &mut rng);
+                    add_resample_criterion(&logs, n2, k2max, &mut a2, &mut partial, &mut rng);
+                }
+                (a1, a2)
             })
             .collect();
-        for (c1, c2) in &wave {
-            q1.iter_mut().zip(c1).for_each(|(a, b)| *a += b);
-            q2.iter_mut().zip(c2).for_each(|(a, b)| *a += b);
+        for (a1, a2) in &sums {
+            q1.iter_mut().zip(a1).for_each(|(a, b)| *a += b);
+            q2.iter_mut().zip(a2).for_each(|(a, b)| *a += b);
         }
-        r0 = r1;
+        c0 = c1;
     }
-    let argmin = |q: &[f64]| {
+    // k = 1 is excluded (as in tailestim): there M2 = M1² exactly, so the criterion is M1⁴,
+    // not an AMSE estimate, and ties in a resample make it small. The theory has k2* < k1*
+    // (n2 < n1); a k2* > k1* signals a false minimum at small k, and the search's lower end is
+    // raised by ⌊0.005·n⌋ until k2* <= k1* (tailestim's rule; it redraws the resamples, we
+    // re-search the same averaged criteria), at most 50 times.
+    let argmin = |q: &[f64], lo: usize| {
         q.iter()
             .enumerate()
+            .skip(lo.min(q.len() - 1))
             .fold(
                 (0, f64::INFINITY),
                 |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
@@ -375,15 +604,18 @@ pub fn double_bootstrap(x: &[f64], cfg: &DoubleBootstrapConfig) -> Result<Double
             .0
             + 1
     };
-    let (k1, k2) = (argmin(&q1), argmin(&q2));
+    let step = (n / 200).max(1);
+    let mut lo = usize::from(k2max > 1);
+    let (mut k1, mut k2) = (argmin(&q1, lo), argmin(&q2, lo));
+    let mut shifts = 0;
+    while k2 > k1 && shifts < 50 && lo + step < k2max {
+        lo += step;
+        shifts += 1;
+        k1 = argmin(&q1, lo);
+        k2 = argmin(&q2, lo);
+    }
     let (lk1, ln1) = ((k1 as f64).ln(), (n1 as f64).ln());
-    let base = if k1 > 1 {
-        (lk1 * lk1) / (2.0 * ln1 - lk1).powi(2)
-    } else {
-        // ln k1* = 0: the bracket is 0; k* would be 0 — clamp below
-        0.0
-    };
-    let kstar = (k1 as f64).powi(2) / k2 as f64 * base.powf((ln1 - lk1) / ln1);
+    let kstar = danielsson_k_star(k1, k2, n1);
     let k = (kstar.floor() as usize).clamp(1, n - 1);
     let h = super::hill::hill_all_k(x, k)?;
     let gamma = h[k - 1];
@@ -397,6 +629,7 @@ pub fn double_bootstrap(x: &[f64], cfg: &DoubleBootstrapConfig) -> Result<Double
         n1,
         n2,
         rho: lk1 / (2.0 * lk1 - 2.0 * ln1),
+        k_lower: lo + 1,
     })
 }
 
@@ -577,6 +810,70 @@ mod tests {
         let c = double_bootstrap(&x, &DoubleBootstrapConfig { seed: 10, ..cfg }).unwrap();
         assert_ne!((a.k1, a.k2), (c.k1, c.k2));
         eprintln!("double bootstrap: {a:?}");
+    }
+
+    #[test]
+    fn fused_resample_criterion_matches_the_oracle_and_resamples_uniformly() {
+        use rand::SeedableRng;
+        let x = par_sample(&Pareto::new(1.0, 2.0).unwrap(), 500, 14, "fused");
+        let desc = top_descending(&x, 500);
+        let logs: Vec<f64> = desc.iter().map(|v| v.ln()).collect();
+        let (ns, kmax) = (300, 250);
+        let mut acc = vec![0.0; kmax];
+        let mut partial = Vec::new();
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
+        add_resample_criterion(&logs, ns, kmax, &mut acc, &mut partial, &mut rng);
+        // the same draws, materialised, through the oracle
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
+        let total = sorted_uniform_sums(ns, kmax + 1, &mut partial, &mut rng);
+        let l: Vec<f64> = partial
+            .iter()
+            .map(|p| logs[((500.0 * (p / total)) as usize).min(499)])
+            .collect();
+        let mut want = vec![0.0; kmax];
+        dbs_criterion(&l, kmax, &mut want);
+        for (a, b) in acc.iter().zip(&want) {
+            assert_close(*a, *b, Tolerance::new(1e-9, 1e-300));
+        }
+        // positions are a sorted uniform resample: over 2 000 resamples of size 10 from 10
+        // values, each position is drawn 2 000 times on average (SD √(2000·0.9) ≈ 42)
+        let mut counts = [0usize; 10];
+        for _ in 0..2_000 {
+            let t = sorted_uniform_sums(10, 10, &mut partial, &mut rng);
+            let mut last = 0;
+            for p in &partial {
+                let i = ((10.0 * (p / t)) as usize).min(9);
+                assert!(i >= last);
+                last = i;
+                counts[i] += 1;
+            }
+        }
+        for c in counts {
+            assert!((c as f64 - 2_000.0).abs() < 6.0 * 42.5, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn ks_bootstrap_is_thread_count_independent_and_covers() {
+        let x = par_sample(&Pareto::new(1.0, 2.5).unwrap(), 5_000, 15, "ksb");
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| ks_select_bootstrap(&x, 10, 2_500, 100, 60, 0.95, 4).unwrap())
+        };
+        let (a, b) = (run(1), run(2));
+        assert_eq!(a, b);
+        assert_eq!(a.replicates, 60);
+        // exact Pareto: γ = 0.4 inside the bootstrap interval, which contains γ̂
+        assert!(a.gamma_ci.0 < 0.4 && 0.4 < a.gamma_ci.1, "{a:?}");
+        assert!(a.gamma_ci.0 <= a.selection.gamma && a.selection.gamma <= a.gamma_ci.1);
+        assert!(a.x_min_ci.0 <= a.x_min_ci.1 && a.k_ci.0 >= 10.0);
+        assert!(matches!(
+            ks_select_bootstrap(&x, 10, 2_500, 100, 1, 0.95, 4),
+            Err(Error::OutOfRange { .. })
+        ));
     }
 
     #[test]

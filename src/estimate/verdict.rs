@@ -63,6 +63,8 @@ use super::alternatives::{
 };
 use super::gof::{bootstrap_gof, fit_at, scan_xmin, GofOptions};
 use super::lrt::{nested_boundary, vuong, LrTest};
+use super::tail_index::{gpd_fit, GpdFit, GPD_MIN_EXCEEDANCES};
+use super::threshold::{double_bootstrap, DoubleBootstrap, DoubleBootstrapConfig};
 use crate::error::{Error, Result};
 use crate::numerics::Neumaier;
 use crate::report::{Check, Paper, Relation};
@@ -110,11 +112,36 @@ pub struct TestResult {
     pub detail: String,
 }
 
+/// The double-bootstrap threshold and the estimates at it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DoubleBootstrapEvidence {
+    /// The selection (Danielsson et al. 2001) on the positive values: `k*`, Hill `γ̂(k*)`, `k1*`, `k2*`, `n1`, `n2`.
+    pub selection: DoubleBootstrap,
+    /// Number of positive values it ran on.
+    pub n_positive: usize,
+    /// Hill's asymptotic CI at `k*`, `γ̂(1 ± z/√k*)`.
+    pub gamma_ci: (f64, f64),
+    /// GPD fit to the excesses over `x_(k*+1)` (absent with fewer than 10 exceedances).
+    pub gpd: Option<GpdFit>,
+    /// Its shape CI `ξ̂ ± z·SE`.
+    pub gpd_ci: Option<(f64, f64)>,
+}
+
 /// All the evidence behind a verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
-    /// Tests in a fixed order: LR vs exponential, lognormal, stretched exp., truncated PL; GOF; moment shape.
+    /// Tests in a fixed order: LR vs exponential, lognormal, stretched exp., truncated PL;
+    /// LR vs exponential on the top 10 % (when computable); GOF; moment shape; GPD shape above
+    /// `x̂_min` (when computable); GPD shape above the double-bootstrap threshold (when computable).
     pub tests: Vec<TestResult>,
+    /// GPD (peaks-over-threshold ML) fit to the excesses over `x̂_min`, absent with fewer than
+    /// 10 exceedances or a degenerate tail.
+    pub gpd: Option<GpdFit>,
+    /// Its shape CI `ξ̂ ± z·SE` (observed information).
+    pub gpd_ci: Option<(f64, f64)>,
+    /// The double-bootstrap threshold (second threshold choice), absent with fewer than 100
+    /// positive values or when `double_bootstrap_replicates = 0`.
+    pub double_bootstrap: Option<DoubleBootstrapEvidence>,
     /// The five fits (power law first).
     pub fits: Vec<Fit>,
     /// The rule that fired, in words.
@@ -135,6 +162,8 @@ pub struct VerdictOptions {
     pub gof_threshold: f64,
     /// Normal quantile of the confidence intervals (1.96 for 95 %).
     pub z: f64,
+    /// Replicates of the double bootstrap (second threshold choice); 0 skips it.
+    pub double_bootstrap_replicates: usize,
 }
 
 impl Default for VerdictOptions {
@@ -145,6 +174,7 @@ impl Default for VerdictOptions {
             significance: 0.05,
             gof_threshold: 0.1,
             z: 1.96,
+            double_bootstrap_replicates: 200,
         }
     }
 }
@@ -368,6 +398,50 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     let std = crate::dist::Law::normal(0.0, 1.0)?;
     let gm_p = std.sf(gm / (vm.sqrt() / (k as f64).sqrt()));
 
+    // GPD (peaks over threshold) at x̂_min: the excesses of the k values above it
+    let shape_ci = |g: &GpdFit| (g.gamma - opts.z * g.se, g.gamma + opts.z * g.se);
+    let gpd = if k >= GPD_MIN_EXCEEDANCES {
+        gpd_fit(tail, &[x_min]).ok().map(|v| v[0])
+    } else {
+        None
+    };
+    let gpd_ci = gpd.as_ref().map(shape_ci);
+    // second threshold choice: the double bootstrap on the positive values, GPD above it
+    let first_pos = sorted.partition_point(|&v| v <= 0.0);
+    let pos = &sorted[first_pos..];
+    let dbs = if opts.double_bootstrap_replicates > 0 && pos.len() >= 100 {
+        let cfg = DoubleBootstrapConfig {
+            replicates: opts.double_bootstrap_replicates,
+            seed,
+            ..DoubleBootstrapConfig::default()
+        };
+        match double_bootstrap(pos, &cfg) {
+            Ok(d) => {
+                let g = if d.k >= GPD_MIN_EXCEEDANCES {
+                    gpd_fit(&pos[pos.len() - d.k - 1..], &[d.threshold])
+                        .ok()
+                        .map(|v| v[0])
+                } else {
+                    None
+                };
+                let h = opts.z / (d.k as f64).sqrt();
+                Some(DoubleBootstrapEvidence {
+                    selection: d,
+                    n_positive: pos.len(),
+                    gamma_ci: (d.gamma * (1.0 - h), d.gamma * (1.0 + h)),
+                    gpd: g,
+                    gpd_ci: g.as_ref().map(shape_ci),
+                })
+            }
+            Err(Error::Interrupted { done, total }) => {
+                return Err(Error::Interrupted { done, total })
+            }
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+
     let beta = match se.model {
         TailModel::StretchedExp { beta, .. } => beta,
         _ => f64::NAN,
@@ -451,6 +525,48 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
         ),
     });
 
+    let level = 100.0 * (1.0 - 2.0 * std.sf(opts.z));
+    let shape_test = |name: String, g: &GpdFit, ci: (f64, f64), extra: String| {
+        TestResult {
+        name,
+        statistic: g.gamma,
+        p_value: std.sf(g.gamma / g.se),
+        favours: if ci.0 > 0.0 {
+            "heavy".into()
+        } else if ci.1 < 0.0 {
+            "light".into()
+        } else {
+            "neither".into()
+        },
+        detail: format!(
+            "ξ̂ = {:.4} (SE {:.4}), {level:.0}% CI [{:.4}, {:.4}], σ̂ = {:.4e}, threshold u = {:.6}, {} exceedances; p = P(ξ <= 0){extra}",
+            g.gamma, g.se, ci.0, ci.1, g.sigma, g.threshold, g.k
+        ),
+    }
+    };
+    if let (Some(g), Some(ci)) = (&gpd, gpd_ci) {
+        tests.push(shape_test(
+            "Tail shape: GPD maximum likelihood above x̂_min (peaks over threshold)".into(),
+            g,
+            ci,
+            String::new(),
+        ));
+    }
+    if let Some(d) = &dbs {
+        if let (Some(g), Some(ci)) = (&d.gpd, d.gpd_ci) {
+            let s = &d.selection;
+            tests.push(shape_test(
+                "Tail shape: GPD maximum likelihood above the double-bootstrap threshold (Danielsson et al. 2001)".into(),
+                g,
+                ci,
+                format!(
+                    "; double bootstrap on the {} positive values, B = {}: k* = {} (k1* = {} of n1 = {}, k2* = {} of n2 = {}), Hill γ̂(k*) = {:.4}, {level:.0}% CI [{:.4}, {:.4}]",
+                    d.n_positive, opts.double_bootstrap_replicates, s.k, s.k1, s.n1, s.k2, s.n2, s.gamma, d.gamma_ci.0, d.gamma_ci.1
+                ),
+            ));
+        }
+    }
+
     let sig = |t: &LrTest, pl_wins: bool| t.p_value < s && ((t.r > 0.0) == pl_wins);
     let mut light_why = Vec::new();
     if sig(&t_ex, false) {
@@ -465,35 +581,63 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     if gm_ci.1 < 0.0 {
         light_why.push("moment-shape CI below 0");
     }
+    if gpd_ci.is_some_and(|c| c.1 < 0.0) {
+        light_why.push("GPD-shape CI above x̂_min below 0");
+    }
     // Vuong's σ̂ is dominated by the largest values when the tail is heavy (ℓ_i grows like λx),
     // so its power against the exponential is low for γ ≈ 1/3; the sign of R at both thresholds,
     // with the moment-shape CI above 0, is the heavy evidence used.
     let pl_beats_exp = t_ex.r > 0.0 && t_ex10.as_ref().is_none_or(|(t, _, _)| t.r > 0.0);
-    let heavy = pl_beats_exp
-        && !(sig(&t_se, false) && beta >= 1.0)
-        && gof.p_value >= opts.gof_threshold
-        && gm_ci.0 > 0.0;
+    let weibull_type = sig(&t_se, false) && beta >= 1.0;
+    let gof_ok = gof.p_value >= opts.gof_threshold;
+    // GPD shape CIs above 0 at both thresholds (x̂_min and the double-bootstrap x_(k*+1))
+    let gpd_xmin_heavy = gpd_ci.is_some_and(|c| c.0 > 0.0);
+    let gpd_dbs_heavy = dbs
+        .as_ref()
+        .and_then(|d| d.gpd_ci)
+        .is_some_and(|c| c.0 > 0.0);
+    let gpd_dbs_light = dbs
+        .as_ref()
+        .and_then(|d| d.gpd_ci)
+        .is_some_and(|c| c.1 < 0.0);
+    let common = pl_beats_exp && !weibull_type && gm_ci.0 > 0.0 && !gpd_dbs_light;
+    let heavy_exact = common && gof_ok;
+    let heavy_regular = common && !gof_ok && gpd_xmin_heavy && gpd_dbs_heavy;
+    let heavy = heavy_exact || heavy_regular;
     let (verdict, rule) = if !light_why.is_empty() {
         (
             TailVerdict::Light,
             format!("light: {}", light_why.join("; ")),
         )
-    } else if heavy {
+    } else if heavy_exact {
         (
             TailVerdict::Heavy,
             "heavy: power law beats the exponential, no light alternative beats it, GOF p >= threshold, moment-shape CI above 0".to_string(),
+        )
+    } else if heavy {
+        (
+            TailVerdict::Heavy,
+            "heavy: power law beats the exponential, no light alternative beats it, moment-shape CI above 0, GPD-shape CIs above 0 at x̂_min and at the double-bootstrap threshold (power-law GOF rejected: regularly varying, not exactly Pareto above x̂_min)".to_string(),
         )
     } else {
         let mut why = Vec::new();
         if !pl_beats_exp {
             why.push("power law not favoured over the exponential at both thresholds");
         }
-        if gof.p_value < opts.gof_threshold {
-            why.push("power-law GOF rejected");
+        if !gof_ok {
+            why.push(if gpd_xmin_heavy && gpd_dbs_heavy {
+                "power-law GOF rejected"
+            } else {
+                "power-law GOF rejected and the GPD-shape CIs are not above 0 at both thresholds"
+            });
         }
         if !(gm_ci.0 > 0.0) {
             why.push("moment-shape CI contains 0");
         }
+        if gpd_dbs_light {
+            why.push("GPD-shape CI above the double-bootstrap threshold below 0");
+        }
+
         (
             TailVerdict::Undetermined,
             format!("undetermined (can't tell at this n): {}", why.join("; ")),
@@ -509,6 +653,9 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
         evidence: Evidence {
             tests,
             fits: vec![pl, ex, ln, se, tpl],
+            gpd,
+            gpd_ci,
+            double_bootstrap: dbs,
             rule,
         },
     })
