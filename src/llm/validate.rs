@@ -388,17 +388,22 @@ fn write_figures(
                 let name = if first { cond_label(b, l) } else { String::new() };
                 first = false;
                 let _ = c;
-                out.push(Series::line(name, pts, ci).styled(Style::LinePoints));
+                // first seed solid with points, further seeds dashed, same colour per condition
+                let style = if name.is_empty() { Style::Dashed } else { Style::LinePoints };
+                out.push(Series::line(name, pts, ci).styled(style));
             }
         }
         out
     };
-    let headline = "KL-budget PPO over the small Mixtral-architecture LM: reward, KL used and empty replies over training";
+    let max_budget = conds.iter().map(|c| c.0).fold(1.0f64, f64::max);
+    let mut budget_lines: Vec<(f64, String)> = conds.iter().map(|c| (c.0, format!("budget {:.0}", c.0))).collect();
+    budget_lines.dedup_by(|a, b| a.0 == b.0);
+    let headline = "KL-budget PPO over the small Mixtral-architecture LM: reward, KL used and empty replies over training (solid: first seed, dashed: others)";
     let svg = svg_page(1500, 520, "goodhart llm validate", |a| {
         let body = titled(a, headline, 16)?;
         let p = body.split_evenly((1, 3));
         chart(&p[0], "mean episode return", &Axes { x_label: "agent timesteps".into(), y_label: "return (Σ (r+1)/2)".into(), ..Default::default() }, &series(&|m| m.mean_reward), &Guides::default())?;
-        chart(&p[1], "KL used per episode (Σ per-step KL)", &Axes { x_label: "agent timesteps".into(), y_label: "nats".into(), ..Default::default() }, &series(&|m| m.kl_nats), &Guides { hlines: vec![(10.0, "budget 10".into()), (20.0, "budget 20".into())], ..Default::default() })?;
+        chart(&p[1], "KL used per episode (Σ per-step KL)", &Axes { x_label: "agent timesteps".into(), y_label: "nats".into(), y_range: Some((0.0, 1.1 * max_budget)), ..Default::default() }, &series(&|m| m.kl_nats), &Guides { hlines: budget_lines.clone(), ..Default::default() })?;
         chart(&p[2], "fraction of empty agent replies", &Axes { x_label: "agent timesteps".into(), y_label: "fraction".into(), y_range: Some((0.0, 1.0)), ..Default::default() }, &series(&|m| m.empty_reply_fraction), &Guides::default())
     })?;
     write_llm_figure(out, &LlmFigure { id: "cohen24-llm-training", paper: "cohen2024", figure: None, title: headline, config: config.clone(), seed, summary: summary.clone(), source: file!() }, &svg, &table, command, started)?;

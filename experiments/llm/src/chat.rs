@@ -411,11 +411,13 @@ impl<'m, M: CausalLm> ChatEnv<'m, M> {
             parts.push(h.i((.., last, ..))?.to_dtype(DType::F32)?);
         }
         parts.push(Tensor::full(remaining as f32, (n, 1), self.base.device())?);
-        let state = Tensor::cat(&parts, 1)?;
+        // `contiguous`: the agent index-selects rows of both, which candle's CPU backend only
+        // does on contiguous storage (`cat` along dim 1 of strided slices returns a strided view).
+        let state = Tensor::cat(&parts, 1)?.contiguous()?;
         // f64-accurate normalisation: the KL-fixed mixture refuses rows that are not normalised
         // to 1e-6, which candle's f32 log_softmax can miss on large vocabularies.
         let log_base =
-            crate::kl_budget::exact_log_softmax(&(&logits / self.cfg.base_temperature)?)?;
+            crate::kl_budget::exact_log_softmax(&(&logits / self.cfg.base_temperature)?)?.contiguous()?;
         let obs = ChatObservation {
             state,
             log_base,

@@ -95,8 +95,10 @@ pub enum LlmError {
     #[error("interrupted")]
     Interrupted,
     /// An error inside candle (tensor op, device, safetensors parsing).
+    /// Kept without the backtrace candle attaches under `RUST_BACKTRACE`, so that messages stay
+    /// one line.
     #[error("candle: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(candle_core::Error),
     /// A JSON file could not be parsed or written.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -117,6 +119,15 @@ impl LlmError {
             name,
             value: value.to_string(),
             expected,
+        }
+    }
+}
+
+impl From<candle_core::Error> for LlmError {
+    fn from(e: candle_core::Error) -> Self {
+        match e {
+            candle_core::Error::WithBacktrace { inner, .. } => LlmError::from(*inner),
+            other => LlmError::Candle(other),
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod ppo;
 pub mod probe;
 pub mod sampler;
 pub mod silence;
+pub mod silence_price;
 pub mod tiny;
 pub mod tokenizer;
 pub mod train;
