@@ -82,6 +82,10 @@ pub struct RunSummary {
     pub base_empty_reply_fraction: f64,
     /// The base policy's mean return.
     pub base_mean_reward: f64,
+    /// Mean agent turn length in tokens (hand-over included) at evaluation.
+    pub mean_turn_tokens: f64,
+    /// The base policy's mean agent turn length in tokens.
+    pub base_mean_turn_tokens: f64,
     /// Mean KL of the first empty reply of an episode (NaN if none), nats.
     pub first_empty_kl_nats: f64,
     /// Mean KL of later empty replies (NaN if none), nats.
@@ -123,9 +127,22 @@ fn summarise(run: &str, cfg: &ExperimentConfig, o: &ExperimentOutcome, wall_s: f
         mean_reward: mean_of(&o.eval, |e| e.reward),
         base_empty_reply_fraction: mean_of(&o.base_eval, EpisodeStats::empty_fraction),
         base_mean_reward: mean_of(&o.base_eval, |e| e.reward),
+        mean_turn_tokens: turn_tokens(&o.eval),
+        base_mean_turn_tokens: turn_tokens(&o.base_eval),
         first_empty_kl_nats: mean(&first),
         later_empty_kl_nats: mean(&later),
         wall_s,
+    }
+}
+
+/// Agent tokens per completed agent turn, pooled over episodes (NaN if no turn completed).
+fn turn_tokens(eps: &[EpisodeStats]) -> f64 {
+    let steps: usize = eps.iter().map(|e| e.agent_steps).sum();
+    let turns: usize = eps.iter().map(|e| e.agent_turns).sum();
+    if turns == 0 {
+        f64::NAN
+    } else {
+        steps as f64 / turns as f64
     }
 }
 
@@ -215,12 +232,30 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         let s = summarise(&name, &cfg, &outcome, t0.elapsed().as_secs_f64());
         if !quiet {
             eprintln!(
-                "{name}: empty-reply fraction {:.3} ± {:.3} (base {:.3}), KL used {:.2} of {b} nats, reward {:.3} (base {:.3})",
-                s.empty_reply_fraction, s.empty_reply_fraction_se, s.base_empty_reply_fraction, s.kl_used_nats, s.mean_reward, s.base_mean_reward
+                "{name}: empty-reply fraction {:.3} ± {:.3} (base {:.3}), KL used {:.2} of {b} nats, reward {:.3} (base {:.3}), turn {:.1} tokens (base {:.1})",
+                s.empty_reply_fraction, s.empty_reply_fraction_se, s.base_empty_reply_fraction, s.kl_used_nats, s.mean_reward, s.base_mean_reward,
+                s.mean_turn_tokens, s.base_mean_turn_tokens
             );
         }
         summaries.push(s);
         outcomes.push((cfg, outcome));
+    }
+    // Step (4) of the paper's argument, measured directly on the base LM: the price of the n-th
+    // forced empty reply. Falling with n = Bayesian-imitator-like; flat = every silence costs the same.
+    let price = {
+        let (lm, tok) = goodhart_llm::load::mixtral(&models.join("mixtral"), goodhart_llm::candle_core::DType::F32, &device)
+            .context("loading the base LM for the silence price")?;
+        let mut chat = ChatConfig::paper(if a.quick { 160 } else { 512 });
+        chat.n_envs = 1;
+        goodhart_llm::silence_price::measure(&lm, &tok, &chat, if a.quick { 2 } else { 8 }, 16, 48, a.seed)?
+    };
+    let (price_first, price_later) = price.first_and_later();
+    if !quiet {
+        let by_n: Vec<String> = price.mean_by_n().iter().take(8).map(|(_, p)| format!("{p:.2}")).collect();
+        eprintln!(
+            "base LM's price of the n-th forced empty reply (nats, n = 1..): {} (first {price_first:.2}, later {price_later:.2}; a Bayesian imitator's falls with n)",
+            by_n.join(", ")
+        );
     }
     let base_fr = mean(&summaries.iter().map(|s| s.base_empty_reply_fraction).collect::<Vec<_>>());
     let rose = summaries
@@ -232,9 +267,16 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         summaries.len()
     );
     let command: Vec<String> = std::env::args().collect();
-    write_figures(&a.out, &outcomes, &summaries, &command, a.seed)?;
+    write_figures(&a.out, &outcomes, &summaries, Some(&price), &command, a.seed)?;
     let report = serde_json::json!({
         "runs": summaries,
+        "silence_price": {
+            "what": "−ln b(n-th forced empty reply | transcript) under the base LM at base temperature, nats",
+            "mean_by_n": price.mean_by_n().iter().map(|(n, p)| serde_json::json!({"n": n, "nats": p})).collect::<Vec<_>>(),
+            "first_nats": price_first,
+            "later_nats": price_later,
+            "per_transcript": price.per_transcript,
+        },
         "base_empty_reply_fraction": base_fr,
         "verdict": verdict,
         "steps_per_run": steps,
@@ -301,7 +343,8 @@ pub fn train(config: &Path, out: &Path, dev: &str, quiet: bool) -> anyhow::Resul
     write_run_files(out, &o)?;
     let s = summarise("train", &cfg, &o, started.elapsed().as_secs_f64());
     let command: Vec<String> = std::env::args().collect();
-    write_figures(out, &[(cfg.clone(), o)], std::slice::from_ref(&s), &command, cfg.ppo.seed)?;
+    // No forced-silence price here: it would need a second copy of the base model (94 GB for Mixtral).
+    write_figures(out, &[(cfg.clone(), o)], std::slice::from_ref(&s), None, &command, cfg.ppo.seed)?;
     let text = serde_json::to_string_pretty(&s)?;
     write_atomic(&out.join("summary.json"), text.as_bytes())?;
     println!(
@@ -358,6 +401,7 @@ fn write_figures(
     out: &Path,
     runs: &[(ExperimentConfig, ExperimentOutcome)],
     summaries: &[RunSummary],
+    price: Option<&goodhart_llm::silence_price::SilencePrice>,
     command: &[String],
     seed: u64,
 ) -> crate::Result<()> {
@@ -411,6 +455,7 @@ fn write_figures(
     // Figure 3: KL of the n-th empty reply (quartiles over evaluation episodes).
     let mut t3 = Table::new(&["budget_nats", "chat_tokens", "nth_empty_reply", "episodes", "kl_q25_nats", "kl_median_nats", "kl_q75_nats"]);
     let mut s3 = Vec::new();
+    let mut t3_max = 0.0f64;
     for (ci, &(b, l)) in conds.iter().enumerate() {
         let eps: Vec<&EpisodeStats> = runs.iter().filter(|(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l).flat_map(|(_, o)| o.eval.iter()).collect();
         let mut med = Vec::new();
@@ -423,15 +468,28 @@ fn write_figures(
             v.sort_by(|a, b| a.total_cmp(b));
             let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
             t3.push(vec![b.into(), l.into(), (n + 1).into(), v.len().into(), q(0.25).into(), q(0.5).into(), q(0.75).into()])?;
+            t3_max = t3_max.max(q(0.75));
             med.push(((n + 1) as f64, q(0.5)));
             band.push(((n + 1) as f64, q(0.25), q(0.75)));
         }
         s3.push(Series::line(cond_label(b, l), med, ci).styled(Style::LinePoints).with_band(band));
     }
+    // The base LM's own price of the n-th forced silence (no agent): what a budget must pay.
+    // (Table rows with budget_nats = NaN.)
+    if let Some(price) = price {
+        let forced = price.mean_by_n();
+        for &(n, p) in &forced {
+            t3_max = t3_max.max(p);
+            t3.push(vec![f64::NAN.into(), price.chat_tokens.into(), n.into(), price.per_transcript.iter().filter(|t| t.len() >= n).count().into(), f64::NAN.into(), p.into(), f64::NAN.into()])?;
+        }
+        s3.push(Series::line("base LM: price of the n-th forced empty reply (mean)".to_string(), forced.iter().map(|&(n, p)| (n as f64, p)).collect(), conds.len()).styled(Style::Dashed));
+    }
+    // Head-room above the data for the legend (upper right).
+    let y3_max = t3_max.max(1.0);
     let h3 = "KL cost of the n-th empty reply in an episode (median, quartile band; evaluation episodes)";
     let svg = svg_page(1000, 620, "goodhart llm validate", |a| {
         let body = titled(a, h3, 16)?;
-        chart(&body, "paper: most of the budget goes on the first empty reply", &Axes { x_label: "n-th empty agent reply".into(), y_label: "KL of that reply (nats)".into(), ..Default::default() }, &s3, &Guides::default())
+        chart(&body, "paper: most of the budget goes on the first empty reply", &Axes { x_label: "n-th empty agent reply".into(), y_label: "KL of that reply (nats)".into(), y_range: Some((0.0, 1.4 * y3_max)), ..Default::default() }, &s3, &Guides::default())
     })?;
     write_llm_figure(out, &LlmFigure { id: "cohen24-llm-empty-kl", paper: "cohen2024", figure: Some("3"), title: h3, config: config.clone(), seed, summary: summary.clone(), source: file!() }, &svg, &t3, command, started)?;
 

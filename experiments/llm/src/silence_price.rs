@@ -31,6 +31,8 @@ use crate::{LlmError, Result};
 pub struct SilencePrice {
     /// The token ids of one empty agent turn (`"\n\n" + other_name` as tokenised in context).
     pub empty_turn_tokens: Vec<u32>,
+    /// The transcript length limit the silences were priced within, tokens.
+    pub chat_tokens: usize,
     /// Per transcript, −ln b(n-th empty turn | context) in nats, n = 1, 2, ….
     pub per_transcript: Vec<Vec<f64>>,
     /// Per transcript, its token ids (BOS and prompt included).
@@ -165,7 +167,7 @@ pub fn measure<M: CausalLm + ?Sized>(
         all_ids.push(ids);
         all_starts.push(starts);
     }
-    Ok(SilencePrice { empty_turn_tokens: empty_turn, per_transcript, ids: all_ids, silence_starts: all_starts })
+    Ok(SilencePrice { chat_tokens: cfg.chat_tokens, empty_turn_tokens: empty_turn, per_transcript, ids: all_ids, silence_starts: all_starts })
 }
 
 #[cfg(test)]
