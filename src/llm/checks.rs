@@ -30,24 +30,46 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
             Err(e) => v.push(failed(&id, "Check C7 (KLFixedMixture)", e)),
         }
         let id = format!("llm-c7-authors-20-iterations-reach-target-k{k}");
-        match (solve_alpha_authors(&la, &lb, k, 20), solve_alpha_bisection(&la, &lb, k, 200)) {
+        match (
+            solve_alpha_authors(&la, &lb, k, 20),
+            solve_alpha_bisection(&la, &lb, k, 200),
+        ) {
             (Ok(a), Ok(b)) => v.push(Check::new(
-                id, Paper::Llm, "Check C7 (KLFixedMixture)",
+                id,
+                Paper::Llm,
+                "Check C7 (KLFixedMixture)",
                 "the authors' 20-iteration safeguarded Newton reaches the target KL within 1e-6",
-                "|KL(α_authors) − k|", (a.kl - k).abs(), Relation::Le, 1e-6, Tolerance::abs(0.0),
-                format!("α_authors = {:.9}, α_bisection(200) = {:.9}", a.alpha, b.alpha),
+                "|KL(α_authors) − k|",
+                (a.kl - k).abs(),
+                Relation::Le,
+                1e-6,
+                Tolerance::abs(0.0),
+                format!(
+                    "α_authors = {:.9}, α_bisection(200) = {:.9}",
+                    a.alpha, b.alpha
+                ),
             )),
             (Err(e), _) | (_, Err(e)) => v.push(failed(&id, "Check C7 (KLFixedMixture)", e)),
         }
     }
     match solve_alpha(&la, &lb, 2.0) {
         Ok(s) => v.push(Check::new(
-            "llm-c7-unreachable-target-gives-alpha-one", Paper::Llm, "Check C7 (KLFixedMixture)",
+            "llm-c7-unreachable-target-gives-alpha-one",
+            Paper::Llm,
+            "Check C7 (KLFixedMixture)",
             "a target above KL(a‖b) = 1.101868 gives α = 1, x = a",
-            "α at k = 2", s.alpha, Relation::Eq, 1.0, Tolerance::abs(0.0),
+            "α at k = 2",
+            s.alpha,
+            Relation::Eq,
+            1.0,
+            Tolerance::abs(0.0),
             format!("KL(a‖b) = {:.6}", s.kl_max),
         )),
-        Err(e) => v.push(failed("llm-c7-unreachable-target-gives-alpha-one", "Check C7 (KLFixedMixture)", e)),
+        Err(e) => v.push(failed(
+            "llm-c7-unreachable-target-gives-alpha-one",
+            "Check C7 (KLFixedMixture)",
+            e,
+        )),
     }
     let steps = if opts.quick { 32_768 } else { 65_536 };
     match goodhart_llm::silence::c8(opts.seed, steps) {
@@ -57,25 +79,61 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
                 r.episodes, r.budget_nats, r.train_steps
             );
             let res = "Check C8 (per-episode budget accounting)";
-            v.push(Check::new("llm-c8-per-step-kl-is-min-target-and-kl-a-b", Paper::Llm, res,
-                "every step's KL(x‖b) equals min(target, KL(a‖b))", "max |KL(x‖b) − min(target, KL(a‖b))| over all steps",
-                r.max_kl_rule_error, Relation::Le, 1e-9, Tolerance::abs(0.0), d.clone()));
+            v.push(Check::new(
+                "llm-c8-per-step-kl-is-min-target-and-kl-a-b",
+                Paper::Llm,
+                res,
+                "every step's KL(x‖b) equals min(target, KL(a‖b))",
+                "max |KL(x‖b) − min(target, KL(a‖b))| over all steps",
+                r.max_kl_rule_error,
+                Relation::Le,
+                1e-9,
+                Tolerance::abs(0.0),
+                d.clone(),
+            ));
             v.push(Check::new("llm-c8-expected-rule-never-exceeds-budget", Paper::Llm, res,
                 "charging the exact per-step KL, no episode's Σ KL exceeds the budget, so KL(π‖β) ≤ B",
                 "max over episodes of Σ per-step KL (nats)", r.max_episode_kl_expected_rule, Relation::Le, r.budget_nats,
                 Tolerance::rel(1e-6), format!("{d}; allowance: f32 rounding of the budget input")));
-            v.push(Check::new("llm-c8-budget-left-never-negative", Paper::Llm, res,
-                "the remaining budget never goes negative (both rules)", "min remaining budget (nats)",
-                r.min_budget_left, Relation::Ge, 0.0, Tolerance::abs(0.0), d.clone()));
-            v.push(Check::new("llm-c8-realised-rule-excess-is-the-overshoot", Paper::Llm, res,
+            v.push(Check::new(
+                "llm-c8-budget-left-never-negative",
+                Paper::Llm,
+                res,
+                "the remaining budget never goes negative (both rules)",
+                "min remaining budget (nats)",
+                r.min_budget_left,
+                Relation::Ge,
+                0.0,
+                Tolerance::abs(0.0),
+                d.clone(),
+            ));
+            v.push(Check::new(
+                "llm-c8-realised-rule-excess-is-the-overshoot",
+                Paper::Llm,
+                res,
                 "under the authors' realised rule Σ log-ratio ≤ B + what the floor at 0 forgave",
-                "max Σ log-ratio − (B + Σ overshoot) (nats)", r.max_realised_excess, Relation::Le, 0.0,
-                Tolerance::abs(1e-6), d.clone()));
-            v.push(Check::new("llm-c8-expected-kl-equals-expected-log-ratio", Paper::Llm, res,
+                "max Σ log-ratio − (B + Σ overshoot) (nats)",
+                r.max_realised_excess,
+                Relation::Le,
+                0.0,
+                Tolerance::abs(1e-6),
+                d.clone(),
+            ));
+            v.push(Check::new(
+                "llm-c8-expected-kl-equals-expected-log-ratio",
+                Paper::Llm,
+                res,
                 "E[Σ per-step KL] = E[Σ realised log-ratio] (Monte Carlo)",
-                "|mean(Σ log-ratio − Σ KL)| / SE", (r.mean_log_ratio_minus_kl / r.mean_log_ratio_minus_kl_se).abs(),
-                Relation::Le, crate::numerics::tol::MC_Z, Tolerance::abs(0.0),
-                format!("{d}; mean difference {:.4} ± {:.4} nats", r.mean_log_ratio_minus_kl, r.mean_log_ratio_minus_kl_se)));
+                "|mean(Σ log-ratio − Σ KL)| / SE",
+                (r.mean_log_ratio_minus_kl / r.mean_log_ratio_minus_kl_se).abs(),
+                Relation::Le,
+                crate::numerics::tol::MC_Z,
+                Tolerance::abs(0.0),
+                format!(
+                    "{d}; mean difference {:.4} ± {:.4} nats",
+                    r.mean_log_ratio_minus_kl, r.mean_log_ratio_minus_kl_se
+                ),
+            ));
             v.push(Check::new("llm-c8-silence-world-agent-goes-silent", Paper::Llm, res,
                 "PPO under a 10-nat budget raises the fraction of empty turns above the base policy's",
                 "trained empty-turn fraction − base empty-turn fraction", r.trained_empty_fraction - r.base_empty_fraction,
@@ -94,7 +152,11 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
                 format!("Bayesian {:.3} at {:.2} nats per episode; fixed {:.3} at {:.2} nats (first empty {:.3}, later {:.3} nats)",
                     r.trained_empty_fraction, r.trained_kl_used, f.empty_fraction, f.kl_used, f.first_empty_kl, f.later_empty_kl)));
         }
-        Err(e) => v.push(failed("llm-c8-silence-world", "Check C8 (per-episode budget accounting)", e)),
+        Err(e) => v.push(failed(
+            "llm-c8-silence-world",
+            "Check C8 (per-episode budget accounting)",
+            e,
+        )),
     }
     v
 }

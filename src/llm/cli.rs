@@ -94,11 +94,13 @@ pub fn run(args: &[String], quiet: bool) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        LlmCommand::TrainSmall { out, seed, quick } => train_small(&out, seed, quick, quiet),
+        LlmCommand::TrainSmall { out, seed, quick } => train_small(&out, seed, quick, quiet, true),
         LlmCommand::Probe(a) => crate::llm::probe::run(a, quiet),
-        LlmCommand::Train { config, out, device } => {
-            crate::llm::validate::train(&config, &out, &device, quiet)
-        }
+        LlmCommand::Train {
+            config,
+            out,
+            device,
+        } => crate::llm::validate::train(&config, &out, &device, quiet),
         LlmCommand::Validate(a) => crate::llm::validate::run(a, quiet),
     }
 }
@@ -125,6 +127,8 @@ pub(crate) fn train_small(
     seed: u64,
     quick: bool,
     quiet: bool,
+    // false when a caller (validate --json) owns stdout: the summary then goes to stderr
+    on_stdout: bool,
 ) -> anyhow::Result<ExitCode> {
     use goodhart_llm::train::{train_small_pair, TrainOptions};
     let opts = TrainOptions {
@@ -163,7 +167,14 @@ pub(crate) fn train_small(
         &report,
         &std::env::args().collect::<Vec<_>>(),
     )?;
-    println!(
+    let say = |line: String| {
+        if on_stdout {
+            println!("{line}");
+        } else if !quiet {
+            eprintln!("{line}");
+        }
+    };
+    say(format!(
         "LM: held-out cross-entropy {:.3} nats/token (uniform ln V = {:.3}, at init {:.3}), {:.0} s; classifier: held-out accuracy {:.3} (at init {:.3}), {:.0} s",
         report.lm_held_out_loss,
         report.lm_uniform_loss,
@@ -172,10 +183,10 @@ pub(crate) fn train_small(
         report.classifier_held_out_accuracy,
         report.classifier_initial_accuracy,
         report.classifier_wall_s
-    );
-    println!(
+    ));
+    say(format!(
         "wrote {}/{{mixtral,distilbert}}/, train-report.json, llm-train-small.{{svg,csv}}",
         out.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -113,8 +113,16 @@ fn mean(xs: &[f64]) -> f64 {
 
 fn summarise(run: &str, cfg: &ExperimentConfig, o: &ExperimentOutcome, wall_s: f64) -> RunSummary {
     let fr: Vec<f64> = o.eval.iter().map(EpisodeStats::empty_fraction).collect();
-    let first: Vec<f64> = o.eval.iter().filter_map(|e| e.empty_turn_kl.first().copied()).collect();
-    let later: Vec<f64> = o.eval.iter().flat_map(|e| e.empty_turn_kl.iter().skip(1).copied()).collect();
+    let first: Vec<f64> = o
+        .eval
+        .iter()
+        .filter_map(|e| e.empty_turn_kl.first().copied())
+        .collect();
+    let later: Vec<f64> = o
+        .eval
+        .iter()
+        .flat_map(|e| e.empty_turn_kl.iter().skip(1).copied())
+        .collect();
     RunSummary {
         run: run.to_string(),
         budget_nats: cfg.ppo.budget_nats,
@@ -148,7 +156,11 @@ fn turn_tokens(eps: &[EpisodeStats]) -> f64 {
 
 /// The run grid: (budget, chat tokens, seed).
 fn grid(a: &ValidateArgs) -> Vec<(f64, usize, u64)> {
-    let (lengths, seeds): (Vec<usize>, u64) = if a.quick { (vec![112], 1) } else { (vec![128, 192], a.seeds) };
+    let (lengths, seeds): (Vec<usize>, u64) = if a.quick {
+        (vec![112], 1)
+    } else {
+        (vec![128, 192], a.seeds)
+    };
     let mut out = Vec::new();
     for &b in &[10.0, 20.0] {
         for &l in &lengths {
@@ -160,7 +172,13 @@ fn grid(a: &ValidateArgs) -> Vec<(f64, usize, u64)> {
     out
 }
 
-fn experiment(models: &Path, budget: f64, chat_tokens: usize, seed: u64, steps: u64) -> ExperimentConfig {
+fn experiment(
+    models: &Path,
+    budget: f64,
+    chat_tokens: usize,
+    seed: u64,
+    steps: u64,
+) -> ExperimentConfig {
     let mut chat = ChatConfig::paper(chat_tokens);
     chat.n_envs = 16;
     let mut ppo = PpoConfig::cpu(budget, steps);
@@ -183,11 +201,16 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let models = a.models.clone().unwrap_or_else(|| a.out.join("models"));
-    if !(models.join("mixtral/config.json").is_file() && models.join("distilbert/config.json").is_file()) {
+    if !(models.join("mixtral/config.json").is_file()
+        && models.join("distilbert/config.json").is_file())
+    {
         if !quiet {
-            eprintln!("training the small pair into {} (once; a few minutes)", models.display());
+            eprintln!(
+                "training the small pair into {} (once; a few minutes)",
+                models.display()
+            );
         }
-        crate::llm::cli::train_small(&models, a.seed, a.quick, quiet)?;
+        crate::llm::cli::train_small(&models, a.seed, a.quick, quiet, false)?;
     }
     let steps = if a.quick { 1024 } else { a.steps };
     let cells = grid(&a);
@@ -200,36 +223,45 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         let cfg = experiment(&models, b, l, seed, steps);
         let done = dir.join("outcome.json");
         let t0 = Instant::now();
-        let outcome: ExperimentOutcome = match std::fs::read(&done)
-            .ok()
-            .and_then(|t| serde_json::from_slice::<(ExperimentConfig, ExperimentOutcome)>(&t).ok())
-        {
-            Some((c, o)) if c == cfg => o,
-            _ => {
-                let pb = crate::llm::cli::bar(quiet, steps, &format!("run {}/{} {name}", i + 1, cells.len()));
-                let mut obs = |m: &goodhart_llm::ppo::UpdateMetrics, t: u64, _total: u64| {
-                    pb.set_position(t);
-                    pb.set_prefix(format!(
-                        "reward {:.2} KL {:.1}/{:.0} empty {:.2}",
-                        m.mean_reward, m.kl_nats, m.budget_nats, m.empty_reply_fraction
-                    ));
-                    interrupt::requested()
-                };
-                let o = goodhart_llm::experiment::run(&cfg, &device, Some(&dir), &mut obs).map_err(|e| match e {
-                    goodhart_llm::LlmError::Interrupted => anyhow::Error::from(crate::Error::Interrupted {
-                        done: i,
-                        total: cells.len(),
-                    }),
-                    e => anyhow::Error::from(e).context(format!("validate run {name}")),
-                })?;
-                pb.finish_and_clear();
-                let bytes = serde_json::to_vec(&(&cfg, &o))?;
-                write_atomic(&done, &bytes)?;
-                write_run_files(&dir, &o)?;
-                o
-            }
-        };
-        let s = summarise(&name, &cfg, &outcome, t0.elapsed().as_secs_f64());
+        let (outcome, wall_s): (ExperimentOutcome, f64) =
+            match std::fs::read(&done).ok().and_then(|t| {
+                serde_json::from_slice::<(ExperimentConfig, ExperimentOutcome, f64)>(&t).ok()
+            }) {
+                // a finished run: its summary keeps the original training wall time
+                Some((c, o, w)) if c == cfg => (o, w),
+                _ => {
+                    let pb = crate::llm::cli::bar(
+                        quiet,
+                        steps,
+                        &format!("run {}/{} {name}", i + 1, cells.len()),
+                    );
+                    let mut obs = |m: &goodhart_llm::ppo::UpdateMetrics, t: u64, _total: u64| {
+                        pb.set_position(t);
+                        pb.set_prefix(format!(
+                            "reward {:.2} KL {:.1}/{:.0} empty {:.2}",
+                            m.mean_reward, m.kl_nats, m.budget_nats, m.empty_reply_fraction
+                        ));
+                        interrupt::requested()
+                    };
+                    let o = goodhart_llm::experiment::run(&cfg, &device, Some(&dir), &mut obs)
+                        .map_err(|e| match e {
+                            goodhart_llm::LlmError::Interrupted => {
+                                anyhow::Error::from(crate::Error::Interrupted {
+                                    done: i,
+                                    total: cells.len(),
+                                })
+                            }
+                            e => anyhow::Error::from(e).context(format!("validate run {name}")),
+                        })?;
+                    pb.finish_and_clear();
+                    let w = t0.elapsed().as_secs_f64();
+                    let bytes = serde_json::to_vec(&(&cfg, &o, w))?;
+                    write_atomic(&done, &bytes)?;
+                    write_run_files(&dir, &o)?;
+                    (o, w)
+                }
+            };
+        let s = summarise(&name, &cfg, &outcome, wall_s);
         if !quiet {
             eprintln!(
                 "{name}: empty-reply fraction {:.3} ± {:.3} (base {:.3}), KL used {:.2} of {b} nats, reward {:.3} (base {:.3}), turn {:.1} tokens (base {:.1})",
@@ -243,31 +275,63 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     // Step (4) of the paper's argument, measured directly on the base LM: the price of the n-th
     // forced empty reply. Falling with n = Bayesian-imitator-like; flat = every silence costs the same.
     let price = {
-        let (lm, tok) = goodhart_llm::load::mixtral(&models.join("mixtral"), goodhart_llm::candle_core::DType::F32, &device)
-            .context("loading the base LM for the silence price")?;
+        let (lm, tok) = goodhart_llm::load::mixtral(
+            &models.join("mixtral"),
+            goodhart_llm::candle_core::DType::F32,
+            &device,
+        )
+        .context("loading the base LM for the silence price")?;
         let mut chat = ChatConfig::paper(if a.quick { 160 } else { 512 });
         chat.n_envs = 1;
-        goodhart_llm::silence_price::measure(&lm, &tok, &chat, if a.quick { 2 } else { 8 }, 16, 48, a.seed)?
+        goodhart_llm::silence_price::measure(
+            &lm,
+            &tok,
+            &chat,
+            if a.quick { 2 } else { 8 },
+            16,
+            48,
+            a.seed,
+        )?
     };
     let (price_first, price_later) = price.first_and_later();
     if !quiet {
-        let by_n: Vec<String> = price.mean_by_n().iter().take(8).map(|(_, p)| format!("{p:.2}")).collect();
+        let by_n: Vec<String> = price
+            .mean_by_n()
+            .iter()
+            .take(8)
+            .map(|(_, p)| format!("{p:.2}"))
+            .collect();
         eprintln!(
             "base LM's price of the n-th forced empty reply (nats, n = 1..): {} (first {price_first:.2}, later {price_later:.2}; a Bayesian imitator's falls with n)",
             by_n.join(", ")
         );
     }
-    let base_fr = mean(&summaries.iter().map(|s| s.base_empty_reply_fraction).collect::<Vec<_>>());
+    let base_fr = mean(
+        &summaries
+            .iter()
+            .map(|s| s.base_empty_reply_fraction)
+            .collect::<Vec<_>>(),
+    );
     let rose = summaries
         .iter()
-        .filter(|s| s.empty_reply_fraction - s.base_empty_reply_fraction > 2.0 * s.empty_reply_fraction_se.max(0.0))
+        .filter(|s| {
+            s.empty_reply_fraction - s.base_empty_reply_fraction
+                > 2.0 * s.empty_reply_fraction_se.max(0.0)
+        })
         .count();
     let verdict = format!(
         "{rose} of {} runs raised the empty-reply fraction above the base policy's ({base_fr:.3}) by more than 2 standard errors",
         summaries.len()
     );
     let command: Vec<String> = std::env::args().collect();
-    write_figures(&a.out, &outcomes, &summaries, Some(&price), &command, a.seed)?;
+    write_figures(
+        &a.out,
+        &outcomes,
+        &summaries,
+        Some(&price),
+        &command,
+        a.seed,
+    )?;
     let report = serde_json::json!({
         "runs": summaries,
         "silence_price": {
@@ -291,7 +355,10 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         println!("{text}");
     } else {
         println!("{verdict}");
-        println!("wrote {}/validate.json and the cohen24-llm-* figures", a.out.display());
+        println!(
+            "wrote {}/validate.json and the cohen24-llm-* figures",
+            a.out.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -311,7 +378,9 @@ fn device(s: &str) -> anyhow::Result<goodhart_llm::candle_core::Device> {
                 None => anyhow::bail!("--device {s}: expected cpu, cuda or cuda:N"),
             };
             Device::new_cuda(ord).map_err(|e| {
-                anyhow::anyhow!("--device {s}: {e} (build with --features cuda on a machine with a CUDA GPU)")
+                anyhow::anyhow!(
+                    "--device {s}: {e} (build with --features cuda on a machine with a CUDA GPU)"
+                )
             })
         }
     }
@@ -335,16 +404,27 @@ pub fn train(config: &Path, out: &Path, dev: &str, quiet: bool) -> anyhow::Resul
         ));
         interrupt::requested()
     };
-    let o = goodhart_llm::experiment::run(&cfg, &device, Some(&ckpt), &mut obs).map_err(|e| match e {
-        goodhart_llm::LlmError::Interrupted => anyhow::Error::from(crate::Error::Interrupted { done: 0, total: 1 }),
-        e => anyhow::Error::from(e).context(format!("train --config {}", config.display())),
-    })?;
+    let o = goodhart_llm::experiment::run(&cfg, &device, Some(&ckpt), &mut obs).map_err(
+        |e| match e {
+            goodhart_llm::LlmError::Interrupted => {
+                anyhow::Error::from(crate::Error::Interrupted { done: 0, total: 1 })
+            }
+            e => anyhow::Error::from(e).context(format!("train --config {}", config.display())),
+        },
+    )?;
     pb.finish_and_clear();
     write_run_files(out, &o)?;
     let s = summarise("train", &cfg, &o, started.elapsed().as_secs_f64());
     let command: Vec<String> = std::env::args().collect();
     // No forced-silence price here: it would need a second copy of the base model (94 GB for Mixtral).
-    write_figures(out, &[(cfg.clone(), o)], std::slice::from_ref(&s), None, &command, cfg.ppo.seed)?;
+    write_figures(
+        out,
+        &[(cfg.clone(), o)],
+        std::slice::from_ref(&s),
+        None,
+        &command,
+        cfg.ppo.seed,
+    )?;
     let text = serde_json::to_string_pretty(&s)?;
     write_atomic(&out.join("summary.json"), text.as_bytes())?;
     println!(
@@ -358,29 +438,79 @@ pub fn train(config: &Path, out: &Path, dev: &str, quiet: bool) -> anyhow::Resul
 /// `metrics.csv`, `episodes.csv` and transcripts of one run.
 fn write_run_files(dir: &Path, o: &ExperimentOutcome) -> crate::Result<()> {
     let mut m = Table::new(&[
-        "update", "timesteps", "budget_nats", "episodes", "mean_reward", "kl_nats", "log_ratio_nats",
-        "empty_reply_fraction", "mean_turn_tokens", "entropy_nats", "clip_fraction", "approx_kl",
-        "value_loss", "explained_variance", "actor_grad_norm", "wall_s",
+        "update",
+        "timesteps",
+        "budget_nats",
+        "episodes",
+        "mean_reward",
+        "kl_nats",
+        "log_ratio_nats",
+        "empty_reply_fraction",
+        "mean_turn_tokens",
+        "entropy_nats",
+        "clip_fraction",
+        "approx_kl",
+        "value_loss",
+        "explained_variance",
+        "actor_grad_norm",
+        "wall_s",
     ]);
     for r in &o.train.metrics {
         m.push(vec![
-            r.update.into(), r.timesteps.into(), r.budget_nats.into(), r.episodes.into(), r.mean_reward.into(),
-            r.kl_nats.into(), r.log_ratio_nats.into(), r.empty_reply_fraction.into(), r.mean_turn_tokens.into(),
-            r.entropy.into(), r.clip_fraction.into(), r.approx_kl.into(), r.value_loss.into(),
-            r.explained_variance.into(), r.actor_grad_norm.into(), r.wall_s.into(),
+            r.update.into(),
+            r.timesteps.into(),
+            r.budget_nats.into(),
+            r.episodes.into(),
+            r.mean_reward.into(),
+            r.kl_nats.into(),
+            r.log_ratio_nats.into(),
+            r.empty_reply_fraction.into(),
+            r.mean_turn_tokens.into(),
+            r.entropy.into(),
+            r.clip_fraction.into(),
+            r.approx_kl.into(),
+            r.value_loss.into(),
+            r.explained_variance.into(),
+            r.actor_grad_norm.into(),
+            r.wall_s.into(),
         ])?;
     }
     write_atomic(&dir.join("metrics.csv"), m.to_csv()?.as_bytes())?;
     let mut e = Table::new(&[
-        "phase", "update", "round", "env", "budget_nats", "reward", "kl_nats", "log_ratio_nats",
-        "agent_steps", "agent_turns", "empty_turns", "empty_reply_fraction", "min_budget_left_nats",
+        "phase",
+        "update",
+        "round",
+        "env",
+        "budget_nats",
+        "reward",
+        "kl_nats",
+        "log_ratio_nats",
+        "agent_steps",
+        "agent_turns",
+        "empty_turns",
+        "empty_reply_fraction",
+        "min_budget_left_nats",
     ]);
-    for (phase, eps) in [("train", &o.train.episodes), ("eval", &o.eval), ("base", &o.base_eval)] {
+    for (phase, eps) in [
+        ("train", &o.train.episodes),
+        ("eval", &o.eval),
+        ("base", &o.base_eval),
+    ] {
         for x in eps.iter() {
             e.push(vec![
-                phase.into(), x.update.into(), x.round.into(), x.env.into(), x.budget_nats.into(), x.reward.into(),
-                x.kl_nats.into(), x.log_ratio_nats.into(), x.agent_steps.into(), x.agent_turns.into(),
-                x.empty_turns.into(), x.empty_fraction().into(), x.min_budget_left.into(),
+                phase.into(),
+                x.update.into(),
+                x.round.into(),
+                x.env.into(),
+                x.budget_nats.into(),
+                x.reward.into(),
+                x.kl_nats.into(),
+                x.log_ratio_nats.into(),
+                x.agent_steps.into(),
+                x.agent_turns.into(),
+                x.empty_turns.into(),
+                x.empty_fraction().into(),
+                x.min_budget_left.into(),
             ])?;
         }
     }
@@ -406,20 +536,47 @@ fn write_figures(
     seed: u64,
 ) -> crate::Result<()> {
     let started = Instant::now();
-    let mut conds: Vec<(f64, usize)> = runs.iter().map(|(c, _)| (c.ppo.budget_nats, c.chat.chat_tokens)).collect();
+    let mut conds: Vec<(f64, usize)> = runs
+        .iter()
+        .map(|(c, _)| (c.ppo.budget_nats, c.chat.chat_tokens))
+        .collect();
     conds.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     conds.dedup();
-    let config = serde_json::to_value(runs.iter().map(|(c, _)| c).collect::<Vec<_>>()).map_err(|e| crate::Error::Other(e.to_string()))?;
-    let summary = serde_json::to_value(summaries).map_err(|e| crate::Error::Other(e.to_string()))?;
+    let config = serde_json::to_value(runs.iter().map(|(c, _)| c).collect::<Vec<_>>())
+        .map_err(|e| crate::Error::Other(e.to_string()))?;
+    let summary =
+        serde_json::to_value(summaries).map_err(|e| crate::Error::Other(e.to_string()))?;
 
     // Training curves.
-    let mut table = Table::new(&["run", "budget_nats", "chat_tokens", "seed", "update", "timesteps", "mean_reward", "kl_nats", "budget_of_round_nats", "empty_reply_fraction"]);
+    let mut table = Table::new(&[
+        "run",
+        "budget_nats",
+        "chat_tokens",
+        "seed",
+        "update",
+        "timesteps",
+        "mean_reward",
+        "kl_nats",
+        "budget_of_round_nats",
+        "empty_reply_fraction",
+    ]);
     for (c, o) in runs {
         for m in &o.train.metrics {
             table.push(vec![
-                format!("b{:.0}-len{}-seed{}", c.ppo.budget_nats, c.chat.chat_tokens, c.ppo.seed).into(),
-                c.ppo.budget_nats.into(), c.chat.chat_tokens.into(), c.ppo.seed.into(), m.update.into(),
-                m.timesteps.into(), m.mean_reward.into(), m.kl_nats.into(), m.budget_nats.into(), m.empty_reply_fraction.into(),
+                format!(
+                    "b{:.0}-len{}-seed{}",
+                    c.ppo.budget_nats, c.chat.chat_tokens, c.ppo.seed
+                )
+                .into(),
+                c.ppo.budget_nats.into(),
+                c.chat.chat_tokens.into(),
+                c.ppo.seed.into(),
+                m.update.into(),
+                m.timesteps.into(),
+                m.mean_reward.into(),
+                m.kl_nats.into(),
+                m.budget_nats.into(),
+                m.empty_reply_fraction.into(),
             ])?;
         }
     }
@@ -427,52 +584,149 @@ fn write_figures(
         let mut out = Vec::new();
         for (ci, &(b, l)) in conds.iter().enumerate() {
             let mut first = true;
-            for (c, o) in runs.iter().filter(|(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l) {
-                let pts = o.train.metrics.iter().map(|m| (m.timesteps as f64, f(m))).collect();
-                let name = if first { cond_label(b, l) } else { String::new() };
+            for (c, o) in runs
+                .iter()
+                .filter(|(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l)
+            {
+                let pts = o
+                    .train
+                    .metrics
+                    .iter()
+                    .map(|m| (m.timesteps as f64, f(m)))
+                    .collect();
+                let name = if first {
+                    cond_label(b, l)
+                } else {
+                    String::new()
+                };
                 first = false;
                 let _ = c;
                 // first seed solid with points, further seeds dashed, same colour per condition
-                let style = if name.is_empty() { Style::Dashed } else { Style::LinePoints };
+                let style = if name.is_empty() {
+                    Style::Dashed
+                } else {
+                    Style::LinePoints
+                };
                 out.push(Series::line(name, pts, ci).styled(style));
             }
         }
         out
     };
     let max_budget = conds.iter().map(|c| c.0).fold(1.0f64, f64::max);
-    let mut budget_lines: Vec<(f64, String)> = conds.iter().map(|c| (c.0, format!("budget {:.0}", c.0))).collect();
+    let mut budget_lines: Vec<(f64, String)> = conds
+        .iter()
+        .map(|c| (c.0, format!("budget {:.0}", c.0)))
+        .collect();
     budget_lines.dedup_by(|a, b| a.0 == b.0);
     let headline = "KL-budget PPO over the small Mixtral-architecture LM: reward, KL used and empty replies over training (solid: first seed, dashed: others)";
     let svg = svg_page(1500, 520, "goodhart llm validate", |a| {
         let body = titled(a, headline, 16)?;
         let p = body.split_evenly((1, 3));
-        chart(&p[0], "mean episode return", &Axes { x_label: "agent timesteps".into(), y_label: "return (Σ (r+1)/2)".into(), ..Default::default() }, &series(&|m| m.mean_reward), &Guides::default())?;
-        chart(&p[1], "KL used per episode (Σ per-step KL)", &Axes { x_label: "agent timesteps".into(), y_label: "nats".into(), y_range: Some((0.0, 1.1 * max_budget)), ..Default::default() }, &series(&|m| m.kl_nats), &Guides { hlines: budget_lines.clone(), ..Default::default() })?;
-        chart(&p[2], "fraction of empty agent replies", &Axes { x_label: "agent timesteps".into(), y_label: "fraction".into(), y_range: Some((0.0, 1.0)), ..Default::default() }, &series(&|m| m.empty_reply_fraction), &Guides::default())
+        chart(
+            &p[0],
+            "mean episode return",
+            &Axes {
+                x_label: "agent timesteps".into(),
+                y_label: "return (Σ (r+1)/2)".into(),
+                ..Default::default()
+            },
+            &series(&|m| m.mean_reward),
+            &Guides::default(),
+        )?;
+        chart(
+            &p[1],
+            "KL used per episode (Σ per-step KL)",
+            &Axes {
+                x_label: "agent timesteps".into(),
+                y_label: "nats".into(),
+                y_range: Some((0.0, 1.1 * max_budget)),
+                ..Default::default()
+            },
+            &series(&|m| m.kl_nats),
+            &Guides {
+                hlines: budget_lines.clone(),
+                ..Default::default()
+            },
+        )?;
+        chart(
+            &p[2],
+            "fraction of empty agent replies",
+            &Axes {
+                x_label: "agent timesteps".into(),
+                y_label: "fraction".into(),
+                y_range: Some((0.0, 1.0)),
+                ..Default::default()
+            },
+            &series(&|m| m.empty_reply_fraction),
+            &Guides::default(),
+        )
     })?;
-    write_llm_figure(out, &LlmFigure { id: "cohen24-llm-training", paper: "cohen2024", figure: None, title: headline, config: config.clone(), seed, summary: summary.clone(), source: file!() }, &svg, &table, command, started)?;
+    write_llm_figure(
+        out,
+        &LlmFigure {
+            id: "cohen24-llm-training",
+            paper: "cohen2024",
+            figure: None,
+            title: headline,
+            config: config.clone(),
+            seed,
+            summary: summary.clone(),
+            source: file!(),
+        },
+        &svg,
+        &table,
+        command,
+        started,
+    )?;
 
     // Figure 3: KL of the n-th empty reply (quartiles over evaluation episodes).
-    let mut t3 = Table::new(&["budget_nats", "chat_tokens", "nth_empty_reply", "episodes", "kl_q25_nats", "kl_median_nats", "kl_q75_nats"]);
+    let mut t3 = Table::new(&[
+        "budget_nats",
+        "chat_tokens",
+        "nth_empty_reply",
+        "episodes",
+        "kl_q25_nats",
+        "kl_median_nats",
+        "kl_q75_nats",
+    ]);
     let mut s3 = Vec::new();
     let mut t3_max = 0.0f64;
     for (ci, &(b, l)) in conds.iter().enumerate() {
-        let eps: Vec<&EpisodeStats> = runs.iter().filter(|(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l).flat_map(|(_, o)| o.eval.iter()).collect();
+        let eps: Vec<&EpisodeStats> = runs
+            .iter()
+            .filter(|(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l)
+            .flat_map(|(_, o)| o.eval.iter())
+            .collect();
         let mut med = Vec::new();
         let mut band = Vec::new();
         for n in 0..20 {
-            let mut v: Vec<f64> = eps.iter().filter_map(|e| e.empty_turn_kl.get(n).copied()).collect();
+            let mut v: Vec<f64> = eps
+                .iter()
+                .filter_map(|e| e.empty_turn_kl.get(n).copied())
+                .collect();
             if v.len() < 3 {
                 break;
             }
             v.sort_by(|a, b| a.total_cmp(b));
             let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-            t3.push(vec![b.into(), l.into(), (n + 1).into(), v.len().into(), q(0.25).into(), q(0.5).into(), q(0.75).into()])?;
+            t3.push(vec![
+                b.into(),
+                l.into(),
+                (n + 1).into(),
+                v.len().into(),
+                q(0.25).into(),
+                q(0.5).into(),
+                q(0.75).into(),
+            ])?;
             t3_max = t3_max.max(q(0.75));
             med.push(((n + 1) as f64, q(0.5)));
             band.push(((n + 1) as f64, q(0.25), q(0.75)));
         }
-        s3.push(Series::line(cond_label(b, l), med, ci).styled(Style::LinePoints).with_band(band));
+        s3.push(
+            Series::line(cond_label(b, l), med, ci)
+                .styled(Style::LinePoints)
+                .with_band(band),
+        );
     }
     // The base LM's own price of the n-th forced silence (no agent): what a budget must pay.
     // (Table rows with budget_nats = NaN.)
@@ -480,26 +734,90 @@ fn write_figures(
         let forced = price.mean_by_n();
         for &(n, p) in &forced {
             t3_max = t3_max.max(p);
-            t3.push(vec![f64::NAN.into(), price.chat_tokens.into(), n.into(), price.per_transcript.iter().filter(|t| t.len() >= n).count().into(), f64::NAN.into(), p.into(), f64::NAN.into()])?;
+            t3.push(vec![
+                f64::NAN.into(),
+                price.chat_tokens.into(),
+                n.into(),
+                price
+                    .per_transcript
+                    .iter()
+                    .filter(|t| t.len() >= n)
+                    .count()
+                    .into(),
+                f64::NAN.into(),
+                p.into(),
+                f64::NAN.into(),
+            ])?;
         }
-        s3.push(Series::line("base LM: price of the n-th forced empty reply (mean)".to_string(), forced.iter().map(|&(n, p)| (n as f64, p)).collect(), conds.len()).styled(Style::Dashed));
+        s3.push(
+            Series::line(
+                "base LM: price of the n-th forced empty reply (mean)".to_string(),
+                forced.iter().map(|&(n, p)| (n as f64, p)).collect(),
+                conds.len(),
+            )
+            .styled(Style::Dashed),
+        );
     }
     // Head-room above the data for the legend (upper right).
     let y3_max = t3_max.max(1.0);
     let h3 = "KL cost of the n-th empty reply in an episode (median, quartile band; evaluation episodes)";
     let svg = svg_page(1000, 620, "goodhart llm validate", |a| {
         let body = titled(a, h3, 16)?;
-        chart(&body, "paper: most of the budget goes on the first empty reply", &Axes { x_label: "n-th empty agent reply".into(), y_label: "KL of that reply (nats)".into(), y_range: Some((0.0, 1.4 * y3_max)), ..Default::default() }, &s3, &Guides::default())
+        chart(
+            &body,
+            "paper: most of the budget goes on the first empty reply",
+            &Axes {
+                x_label: "n-th empty agent reply".into(),
+                y_label: "KL of that reply (nats)".into(),
+                y_range: Some((0.0, 1.4 * y3_max)),
+                ..Default::default()
+            },
+            &s3,
+            &Guides::default(),
+        )
     })?;
-    write_llm_figure(out, &LlmFigure { id: "cohen24-llm-empty-kl", paper: "cohen2024", figure: Some("3"), title: h3, config: config.clone(), seed, summary: summary.clone(), source: file!() }, &svg, &t3, command, started)?;
+    write_llm_figure(
+        out,
+        &LlmFigure {
+            id: "cohen24-llm-empty-kl",
+            paper: "cohen2024",
+            figure: Some("3"),
+            title: h3,
+            config: config.clone(),
+            seed,
+            summary: summary.clone(),
+            source: file!(),
+        },
+        &svg,
+        &t3,
+        command,
+        started,
+    )?;
 
     // Figure 4: per-episode empty fraction, as sorted percentiles.
-    let mut t4 = Table::new(&["policy", "budget_nats", "chat_tokens", "percentile", "empty_reply_fraction"]);
+    let mut t4 = Table::new(&[
+        "policy",
+        "budget_nats",
+        "chat_tokens",
+        "percentile",
+        "empty_reply_fraction",
+    ]);
     let mut s4 = Vec::new();
-    let mut push_pct = |t4: &mut Table, label: &str, b: f64, l: usize, mut v: Vec<f64>, color: usize, style: Style| -> crate::Result<()> {
+    let mut push_pct = |t4: &mut Table,
+                        label: &str,
+                        b: f64,
+                        l: usize,
+                        mut v: Vec<f64>,
+                        color: usize,
+                        style: Style|
+     -> crate::Result<()> {
         v.sort_by(|a, b| a.total_cmp(b));
         let n = v.len().max(1) as f64;
-        let pts: Vec<(f64, f64)> = v.iter().enumerate().map(|(i, &x)| (100.0 * (i as f64 + 0.5) / n, x)).collect();
+        let pts: Vec<(f64, f64)> = v
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (100.0 * (i as f64 + 0.5) / n, x))
+            .collect();
         for &(p, x) in &pts {
             t4.push(vec![label.into(), b.into(), l.into(), p.into(), x.into()])?;
         }
@@ -507,14 +825,65 @@ fn write_figures(
         Ok(())
     };
     for (ci, &(b, l)) in conds.iter().enumerate() {
-        let sel = || runs.iter().filter(move |(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l);
-        push_pct(&mut t4, "agent", b, l, sel().flat_map(|(_, o)| o.eval.iter().map(EpisodeStats::empty_fraction)).collect(), ci, Style::Line)?;
-        push_pct(&mut t4, "base", 0.0, l, sel().flat_map(|(_, o)| o.base_eval.iter().map(EpisodeStats::empty_fraction)).collect(), ci, Style::Dashed)?;
+        let sel = || {
+            runs.iter()
+                .filter(move |(c, _)| c.ppo.budget_nats == b && c.chat.chat_tokens == l)
+        };
+        push_pct(
+            &mut t4,
+            "agent",
+            b,
+            l,
+            sel()
+                .flat_map(|(_, o)| o.eval.iter().map(EpisodeStats::empty_fraction))
+                .collect(),
+            ci,
+            Style::Line,
+        )?;
+        push_pct(
+            &mut t4,
+            "base",
+            0.0,
+            l,
+            sel()
+                .flat_map(|(_, o)| o.base_eval.iter().map(EpisodeStats::empty_fraction))
+                .collect(),
+            ci,
+            Style::Dashed,
+        )?;
     }
     let h4 = "Fraction of agent replies that are empty, per evaluation episode (percentiles; dashed: base policy)";
     let svg = svg_page(1000, 620, "goodhart llm validate", |a| {
         let body = titled(a, h4, 16)?;
-        chart(&body, "trained agent vs base policy", &Axes { x_label: "percentile of episodes".into(), y_label: "fraction of empty replies".into(), y_range: Some((0.0, 1.0)), x_range: Some((0.0, 100.0)), ..Default::default() }, &s4, &Guides::default())
+        chart(
+            &body,
+            "trained agent vs base policy",
+            &Axes {
+                x_label: "percentile of episodes".into(),
+                y_label: "fraction of empty replies".into(),
+                y_range: Some((0.0, 1.0)),
+                x_range: Some((0.0, 100.0)),
+                ..Default::default()
+            },
+            &s4,
+            &Guides::default(),
+        )
     })?;
-    write_llm_figure(out, &LlmFigure { id: "cohen24-llm-empty-fraction", paper: "cohen2024", figure: Some("4"), title: h4, config, seed, summary, source: file!() }, &svg, &t4, command, started)
+    write_llm_figure(
+        out,
+        &LlmFigure {
+            id: "cohen24-llm-empty-fraction",
+            paper: "cohen2024",
+            figure: Some("4"),
+            title: h4,
+            config,
+            seed,
+            summary,
+            source: file!(),
+        },
+        &svg,
+        &t4,
+        command,
+        started,
+    )
 }

@@ -146,7 +146,7 @@ fn readme_indexes_every_figure() {
 fn ctrl_c_keeps_finished_figures() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("figs");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+    let child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
         .args(["reproduce", "--quick", "--out", out.to_str().unwrap()])
         .env("RUST_LOG", "warn")
         .stderr(std::process::Stdio::piped())

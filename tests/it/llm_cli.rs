@@ -42,19 +42,43 @@ fn probe_on_tiny_models_writes_samples_figures_and_a_verdict() {
     let reward = d.path().join("distilbert");
     let base = d.path().join("mixtral");
     let o = goodhart(&[
-        "llm", "probe", "--quiet", "--json",
-        "--reward", reward.to_str().unwrap(),
-        "--base", base.to_str().unwrap(),
-        "--out", out.to_str().unwrap(),
-        "--random", "300", "--random-length", "16",
-        "--base-samples", "120", "--max-new", "8",
-        "--acg-runs", "2", "--acg-iterations", "4", "--acg-length", "8",
+        "llm",
+        "probe",
+        "--quiet",
+        "--json",
+        "--reward",
+        reward.to_str().unwrap(),
+        "--base",
+        base.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--random",
+        "300",
+        "--random-length",
+        "16",
+        "--base-samples",
+        "120",
+        "--max-new",
+        "8",
+        "--acg-runs",
+        "2",
+        "--acg-iterations",
+        "4",
+        "--acg-length",
+        "8",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("probe.json on stdout");
     let text = j.to_string();
     assert!(text.contains("verdict"), "{text}");
-    for f in ["probe-random.csv", "probe-base.csv", "probe-acg.csv", "probe.json", "kwa24-fig-b1-probe.svg", "kwa24-fig-b2-probe.svg"] {
+    for f in [
+        "probe-random.csv",
+        "probe-base.csv",
+        "probe-acg.csv",
+        "probe.json",
+        "kwa24-fig-b1-probe.svg",
+        "kwa24-fig-b2-probe.svg",
+    ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
     // The samples load as tidy CSV with one row per sample.
@@ -69,7 +93,15 @@ fn broken_checkpoints_are_one_line_errors_naming_the_problem() {
     let reward = d.path().join("distilbert");
     // Missing weights.
     std::fs::remove_file(reward.join("model.safetensors")).unwrap();
-    let o = goodhart(&["llm", "probe", "--quiet", "--reward", reward.to_str().unwrap(), "--out", d.path().join("p").to_str().unwrap()]);
+    let o = goodhart(&[
+        "llm",
+        "probe",
+        "--quiet",
+        "--reward",
+        reward.to_str().unwrap(),
+        "--out",
+        d.path().join("p").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert_eq!(e.trim().lines().count(), 1, "{e}");
@@ -79,10 +111,15 @@ fn broken_checkpoints_are_one_line_errors_naming_the_problem() {
     std::fs::write(base.join("config.json"), "{ not json").unwrap();
     make_tiny(&d.path().join("again"));
     let o = goodhart(&[
-        "llm", "probe", "--quiet",
-        "--reward", d.path().join("again/distilbert").to_str().unwrap(),
-        "--base", base.to_str().unwrap(),
-        "--out", d.path().join("p2").to_str().unwrap(),
+        "llm",
+        "probe",
+        "--quiet",
+        "--reward",
+        d.path().join("again/distilbert").to_str().unwrap(),
+        "--base",
+        base.to_str().unwrap(),
+        "--out",
+        d.path().join("p2").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
@@ -94,28 +131,65 @@ fn broken_checkpoints_are_one_line_errors_naming_the_problem() {
 fn validate_quick_writes_the_contract_json_and_figures() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("val");
-    let o = goodhart(&["llm", "validate", "--quick", "--quiet", "--json", "--out", out.to_str().unwrap()]);
+    let o = goodhart(&[
+        "llm",
+        "validate",
+        "--quick",
+        "--quiet",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("validate.json on stdout");
-    let base = j["base_empty_reply_fraction"].as_f64().expect("base_empty_reply_fraction");
+    let base = j["base_empty_reply_fraction"]
+        .as_f64()
+        .expect("base_empty_reply_fraction");
     assert!((0.0..=1.0).contains(&base), "{base}");
     let runs = j["runs"].as_array().expect("runs");
     assert!(!runs.is_empty());
     for r in runs {
-        for k in ["budget_nats", "chat_tokens", "seed", "empty_reply_fraction", "kl_used_nats", "mean_reward"] {
+        for k in [
+            "budget_nats",
+            "chat_tokens",
+            "seed",
+            "empty_reply_fraction",
+            "kl_used_nats",
+            "mean_reward",
+        ] {
             assert!(r.get(k).is_some(), "run lacks {k}: {r}");
         }
-        let (b, kl) = (r["budget_nats"].as_f64().unwrap(), r["kl_used_nats"].as_f64().unwrap());
+        let (b, kl) = (
+            r["budget_nats"].as_f64().unwrap(),
+            r["kl_used_nats"].as_f64().unwrap(),
+        );
         // The expected-KL budget rule makes the per-episode sum of exact per-step KLs <= budget.
-        assert!(kl >= 0.0 && kl <= b + 1e-9, "KL used {kl} exceeds budget {b}");
+        assert!(
+            kl >= 0.0 && kl <= b + 1e-9,
+            "KL used {kl} exceeds budget {b}"
+        );
         let f = r["empty_reply_fraction"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f), "{f}");
     }
-    for f in ["validate.json", "cohen24-llm-training.svg", "cohen24-llm-training.csv", "cohen24-llm-empty-fraction.svg", "cohen24-llm-empty-kl.svg"] {
+    for f in [
+        "validate.json",
+        "cohen24-llm-training.svg",
+        "cohen24-llm-training.csv",
+        "cohen24-llm-empty-fraction.svg",
+        "cohen24-llm-empty-kl.svg",
+    ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
     // A rerun resumes: finished runs are skipped and the summary is the same.
-    let o2 = goodhart(&["llm", "validate", "--quick", "--quiet", "--json", "--out", out.to_str().unwrap()]);
+    let o2 = goodhart(&[
+        "llm",
+        "validate",
+        "--quick",
+        "--quiet",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o2.status.success(), "{}", stderr(&o2));
     let j2: serde_json::Value = serde_json::from_slice(&o2.stdout).unwrap();
     assert_eq!(j["runs"], j2["runs"]);
@@ -124,17 +198,41 @@ fn validate_quick_writes_the_contract_json_and_figures() {
 #[test]
 fn train_config_errors_name_the_key_or_value() {
     let d = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/configs/cpu-small.toml")).unwrap();
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/experiments/configs/cpu-small.toml"
+    ))
+    .unwrap();
     let cases = [
-        (good.replace("eval_rounds = 4", "eval_rounds = 4\nlearning_rate = 1.0"), "learning_rate"),
-        (good.replace("budget_nats = 10.0", "budget_nats = -1.0"), "budget"),
-        (good.replace("budget_nats = 10.0", "budget_nats = nan"), "budget"),
-        (good.replace("chat_tokens = 128", "chat_tokens = 0"), "chat_tokens"),
+        (
+            good.replace("eval_rounds = 4", "eval_rounds = 4\nlearning_rate = 1.0"),
+            "learning_rate",
+        ),
+        (
+            good.replace("budget_nats = 10.0", "budget_nats = -1.0"),
+            "budget",
+        ),
+        (
+            good.replace("budget_nats = 10.0", "budget_nats = nan"),
+            "budget",
+        ),
+        (
+            good.replace("chat_tokens = 128", "chat_tokens = 0"),
+            "chat_tokens",
+        ),
     ];
     for (i, (text, needle)) in cases.iter().enumerate() {
         let p = d.path().join(format!("c{i}.toml"));
         std::fs::write(&p, text).unwrap();
-        let o = goodhart(&["llm", "train", "--quiet", "--config", p.to_str().unwrap(), "--out", d.path().join(format!("o{i}")).to_str().unwrap()]);
+        let o = goodhart(&[
+            "llm",
+            "train",
+            "--quiet",
+            "--config",
+            p.to_str().unwrap(),
+            "--out",
+            d.path().join(format!("o{i}")).to_str().unwrap(),
+        ]);
         assert_eq!(o.status.code(), Some(1), "case {needle}: {}", stderr(&o));
         let e = stderr(&o);
         assert_eq!(e.trim().lines().count(), 1, "{e}");

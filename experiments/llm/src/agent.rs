@@ -80,21 +80,41 @@ impl Agent {
         let b_in = 1.0 / (fan_in as f64).sqrt();
         let b_h = 1.0 / (CRITIC_WIDTH as f64).sqrt();
         let mut specs: Vec<(&str, Vec<usize>, Vec<f32>)> = Vec::new();
-        specs.push(("actor.weight", vec![vocab + 1, fan_in], vec![0.0; (vocab + 1) * fan_in]));
-        specs.push(("actor.bias", vec![vocab + 1], uniform(&mut rng, vocab + 1, b_in)));
+        specs.push((
+            "actor.weight",
+            vec![vocab + 1, fan_in],
+            vec![0.0; (vocab + 1) * fan_in],
+        ));
+        specs.push((
+            "actor.bias",
+            vec![vocab + 1],
+            uniform(&mut rng, vocab + 1, b_in),
+        ));
         specs.push((
             "critic.0.weight",
             vec![CRITIC_WIDTH, fan_in],
             uniform(&mut rng, CRITIC_WIDTH * fan_in, b_in),
         ));
-        specs.push(("critic.0.bias", vec![CRITIC_WIDTH], uniform(&mut rng, CRITIC_WIDTH, b_in)));
+        specs.push((
+            "critic.0.bias",
+            vec![CRITIC_WIDTH],
+            uniform(&mut rng, CRITIC_WIDTH, b_in),
+        ));
         specs.push((
             "critic.2.weight",
             vec![CRITIC_WIDTH, CRITIC_WIDTH],
             uniform(&mut rng, CRITIC_WIDTH * CRITIC_WIDTH, b_h),
         ));
-        specs.push(("critic.2.bias", vec![CRITIC_WIDTH], uniform(&mut rng, CRITIC_WIDTH, b_h)));
-        specs.push(("critic.4.weight", vec![1, CRITIC_WIDTH], vec![0.0; CRITIC_WIDTH]));
+        specs.push((
+            "critic.2.bias",
+            vec![CRITIC_WIDTH],
+            uniform(&mut rng, CRITIC_WIDTH, b_h),
+        ));
+        specs.push((
+            "critic.4.weight",
+            vec![1, CRITIC_WIDTH],
+            vec![0.0; CRITIC_WIDTH],
+        ));
         specs.push(("critic.4.bias", vec![1], vec![0.0]));
         let mut vars = Vec::with_capacity(specs.len());
         for (name, shape, data) in specs {
@@ -122,12 +142,18 @@ impl Agent {
 
     /// The actor's parameters.
     pub fn actor_vars(&self) -> Vec<Var> {
-        self.vars[..self.n_actor].iter().map(|(_, v)| v.clone()).collect()
+        self.vars[..self.n_actor]
+            .iter()
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// The critic's parameters.
     pub fn critic_vars(&self) -> Vec<Var> {
-        self.vars[self.n_actor..].iter().map(|(_, v)| v.clone()).collect()
+        self.vars[self.n_actor..]
+            .iter()
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// All parameters by name (actor's and critic's), for checkpoints.
@@ -283,7 +309,10 @@ mod tests {
         let nan = Tensor::new(&[f32::NAN], &dev).unwrap();
         assert!(matches!(
             agent.policy(&state, &lb, &nan),
-            Err(LlmError::InvalidArgument { name: "budget_left", .. })
+            Err(LlmError::InvalidArgument {
+                name: "budget_left",
+                ..
+            })
         ));
         let neg = Tensor::new(&[-1.0f32], &dev).unwrap();
         assert!(agent.policy(&state, &lb, &neg).is_err());
@@ -303,7 +332,14 @@ mod tests {
         let b = Agent::new(3, 4, 2, &dev).unwrap();
         b.load_tensors(&a.tensors(), "mem").unwrap();
         for ((_, x), (_, y)) in a.tensors().iter().zip(b.tensors().iter()) {
-            let d = (x - y).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+            let d = (x - y)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
             assert_eq!(d, 0.0);
         }
         let c = Agent::new(3, 5, 1, &dev).unwrap();

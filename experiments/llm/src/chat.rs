@@ -417,7 +417,8 @@ impl<'m, M: CausalLm> ChatEnv<'m, M> {
         // f64-accurate normalisation: the KL-fixed mixture refuses rows that are not normalised
         // to 1e-6, which candle's f32 log_softmax can miss on large vocabularies.
         let log_base =
-            crate::kl_budget::exact_log_softmax(&(&logits / self.cfg.base_temperature)?)?.contiguous()?;
+            crate::kl_budget::exact_log_softmax(&(&logits / self.cfg.base_temperature)?)?
+                .contiguous()?;
         let obs = ChatObservation {
             state,
             log_base,

@@ -131,12 +131,7 @@ pub fn run(
     let (base, lm_tok) = crate::load::mixtral(&cfg.base, dtype, device)?;
     let (reward, rw_tok) = crate::load::distilbert(&cfg.reward, dtype, device)?;
     let mut env = ChatEnv::new(&base, &reward, &lm_tok, &rw_tok, cfg.chat.clone())?;
-    let mut trainer = Trainer::new(
-        cfg.ppo.clone(),
-        env.state_dim(),
-        env.vocab_size(),
-        device,
-    )?;
+    let mut trainer = Trainer::new(cfg.ppo.clone(), env.state_dim(), env.vocab_size(), device)?;
     if let Some(dir) = checkpoint {
         if Trainer::has_checkpoint(dir) {
             trainer.resume(dir)?;

@@ -373,7 +373,11 @@ impl Trainer {
         cfg.validate()?;
         let agent = Agent::new(state_dim, vocab, cfg.seed, device)?;
         let names = ["actor.weight", "actor.bias"];
-        let actor: Vec<_> = names.iter().map(|s| s.to_string()).zip(agent.actor_vars()).collect();
+        let actor: Vec<_> = names
+            .iter()
+            .map(|s| s.to_string())
+            .zip(agent.actor_vars())
+            .collect();
         let critic: Vec<_> = agent
             .tensors()
             .keys()
@@ -481,7 +485,11 @@ impl Trainer {
     ///
     /// # Errors
     /// Environment and model errors.
-    pub fn evaluate<E: Environment>(&self, env: &mut E, rounds: usize) -> Result<Vec<EpisodeStats>> {
+    pub fn evaluate<E: Environment>(
+        &self,
+        env: &mut E,
+        rounds: usize,
+    ) -> Result<Vec<EpisodeStats>> {
         let mut out = Vec::new();
         for r in 0..rounds {
             let mut rng = stream(self.cfg.seed ^ 0x5eed_e7a1, r as u64);
@@ -613,7 +621,8 @@ impl Trainer {
         let n = buf.len();
         // Return-to-go per episode, γ = 1: walk backwards (records are in time order).
         let mut ret = vec![0.0f64; n];
-        let mut acc: std::collections::HashMap<(usize, usize), f64> = std::collections::HashMap::new();
+        let mut acc: std::collections::HashMap<(usize, usize), f64> =
+            std::collections::HashMap::new();
         for k in (0..n).rev() {
             let e = acc.entry((buf[k].round, buf[k].env)).or_insert(0.0);
             *e += buf[k].reward;
@@ -650,9 +659,12 @@ impl Trainer {
                 let dev = &self.device;
                 let state = Tensor::from_vec(st, (m, sd), dev)?;
                 let log_base = Tensor::from_vec(lb, (m, v), dev)?;
-                let budget = Tensor::from_vec(chunk.iter().map(|&k| buf[k].budget).collect(), m, dev)?;
-                let actions = Tensor::from_vec(chunk.iter().map(|&k| buf[k].action).collect(), (m, 1), dev)?;
-                let old = Tensor::from_vec(chunk.iter().map(|&k| buf[k].old_log_prob).collect(), m, dev)?;
+                let budget =
+                    Tensor::from_vec(chunk.iter().map(|&k| buf[k].budget).collect(), m, dev)?;
+                let actions =
+                    Tensor::from_vec(chunk.iter().map(|&k| buf[k].action).collect(), (m, 1), dev)?;
+                let old =
+                    Tensor::from_vec(chunk.iter().map(|&k| buf[k].old_log_prob).collect(), m, dev)?;
                 let a_t = Tensor::from_vec(chunk.iter().map(|&k| adv[k]).collect(), m, dev)?;
                 let g_t = Tensor::from_vec(chunk.iter().map(|&k| ret[k] as f32).collect(), m, dev)?;
                 let pol = self.agent.policy(&state, &log_base, &budget)?;
@@ -673,12 +685,25 @@ impl Trainer {
                     + (&klm * self.cfg.kl_match_coef)?)?;
                 let grads = loss.backward()?;
                 let gn = self.opt.grad_norm(&grads, 0)?;
-                let scale = if gn > self.cfg.max_grad_norm { self.cfg.max_grad_norm / gn } else { 1.0 };
+                let scale = if gn > self.cfg.max_grad_norm {
+                    self.cfg.max_grad_norm / gn
+                } else {
+                    1.0
+                };
                 self.opt.step(&grads, &[scale, 1.0])?;
                 let r: Vec<f32> = ratio.to_vec1()?;
                 let lr: Vec<f32> = log_r.to_vec1()?;
-                clip_s += r.iter().filter(|x| (**x as f64 - 1.0).abs() > self.cfg.clip).count() as f64 / m as f64;
-                akl_s += r.iter().zip(&lr).map(|(x, l)| (*x as f64 - 1.0) - *l as f64).sum::<f64>() / m as f64;
+                clip_s += r
+                    .iter()
+                    .filter(|x| (**x as f64 - 1.0).abs() > self.cfg.clip)
+                    .count() as f64
+                    / m as f64;
+                akl_s += r
+                    .iter()
+                    .zip(&lr)
+                    .map(|(x, l)| (*x as f64 - 1.0) - *l as f64)
+                    .sum::<f64>()
+                    / m as f64;
                 ent_s += ent.to_scalar::<f32>()? as f64;
                 vl_s += vl.to_scalar::<f32>()? as f64;
                 gn_s += gn;

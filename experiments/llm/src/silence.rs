@@ -119,7 +119,11 @@ impl SilenceWorld {
             return Err(LlmError::invalid("vocab", cfg.vocab, "must be ≥ 4"));
         }
         if cfg.episode_tokens < 2 {
-            return Err(LlmError::invalid("episode_tokens", cfg.episode_tokens, "must be ≥ 2"));
+            return Err(LlmError::invalid(
+                "episode_tokens",
+                cfg.episode_tokens,
+                "must be ≥ 2",
+            ));
         }
         for (name, v) in [("empty_prior", cfg.empty_prior), ("end_prob", cfg.end_prob)] {
             if !(v > 0.0 && v < 1.0) {
@@ -133,7 +137,9 @@ impl SilenceWorld {
         let v = cfg.vocab;
         let bigram = (0..v)
             .map(|_| {
-                let w: Vec<f64> = (2..v).map(|_| -(rng.random::<f64>().max(1e-12)).ln()).collect();
+                let w: Vec<f64> = (2..v)
+                    .map(|_| -(rng.random::<f64>().max(1e-12)).ln())
+                    .collect();
                 let s: f64 = w.iter().sum();
                 let mut row = vec![0.0; v];
                 for (j, x) in w.iter().enumerate() {
@@ -244,7 +250,11 @@ impl Environment for SilenceWorld {
     fn step(&mut self, actions: &[u32], _rng: &mut ChaCha8Rng) -> Result<ChatTick> {
         let n = self.cfg.n_envs;
         if actions.len() != n || self.envs.len() != n {
-            return Err(LlmError::invalid("actions", actions.len(), "one action per environment, after reset()"));
+            return Err(LlmError::invalid(
+                "actions",
+                actions.len(),
+                "one action per environment, after reset()",
+            ));
         }
         let mut reward = vec![0.0; n];
         let mut completed = vec![None; n];
@@ -252,7 +262,11 @@ impl Environment for SilenceWorld {
             if s.agent_turn {
                 let a = actions[i];
                 if a as usize >= self.cfg.vocab {
-                    return Err(LlmError::invalid("action", a, "token id outside the vocabulary"));
+                    return Err(LlmError::invalid(
+                        "action",
+                        a,
+                        "token id outside the vocabulary",
+                    ));
                 }
                 s.tokens.push(a);
                 s.turn_len += 1;
@@ -265,7 +279,8 @@ impl Environment for SilenceWorld {
                     s.reply_left = self.cfg.reply_tokens;
                 }
             } else if s.reply_left > 0 {
-                s.tokens.push(2 + (s.reply_left as u32 % (self.cfg.vocab as u32 - 2)));
+                s.tokens
+                    .push(2 + (s.reply_left as u32 % (self.cfg.vocab as u32 - 2)));
                 s.reply_left -= 1;
             } else {
                 s.tokens.push(HAND_BACK);
@@ -362,12 +377,23 @@ pub struct SilenceRun {
 ///
 /// # Errors
 /// Model errors.
-pub fn train_in_silence_world(base: BaseKind, seed: u64, train_steps: u64, dev: &Device) -> Result<SilenceRun> {
+pub fn train_in_silence_world(
+    base: BaseKind,
+    seed: u64,
+    train_steps: u64,
+    dev: &Device,
+) -> Result<SilenceRun> {
     use crate::ppo::{PpoConfig, Trainer};
     let mut cfg = PpoConfig::cpu(10.0, train_steps);
     cfg.seed = seed;
     cfg.transcript_every = 0;
-    let mut world = SilenceWorld::new(SilenceConfig { base, ..SilenceConfig::default() }, dev)?;
+    let mut world = SilenceWorld::new(
+        SilenceConfig {
+            base,
+            ..SilenceConfig::default()
+        },
+        dev,
+    )?;
     let mut t = Trainer::new(cfg.clone(), world.state_dim(), world.vocab_size(), dev)?;
     t.train(&mut world, None, &mut |_, _, _| false)?;
     let eval = t.evaluate(&mut world, 4)?;
@@ -375,14 +401,31 @@ pub fn train_in_silence_world(base: BaseKind, seed: u64, train_steps: u64, dev: 
     base_cfg.budget_nats = 0.0;
     let base_policy = Trainer::new(base_cfg, world.state_dim(), world.vocab_size(), dev)?;
     let base_eval = base_policy.evaluate(&mut world, 4)?;
-    let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-    let first: Vec<f64> = eval.iter().filter_map(|e| e.empty_turn_kl.first().copied()).collect();
-    let later: Vec<f64> = eval.iter().flat_map(|e| e.empty_turn_kl.iter().skip(1).copied()).collect();
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let first: Vec<f64> = eval
+        .iter()
+        .filter_map(|e| e.empty_turn_kl.first().copied())
+        .collect();
+    let later: Vec<f64> = eval
+        .iter()
+        .flat_map(|e| e.empty_turn_kl.iter().skip(1).copied())
+        .collect();
     Ok(SilenceRun {
         base,
         episodes: eval.len(),
         empty_fraction: mean(&eval.iter().map(|e| e.empty_fraction()).collect::<Vec<_>>()),
-        base_empty_fraction: mean(&base_eval.iter().map(|e| e.empty_fraction()).collect::<Vec<_>>()),
+        base_empty_fraction: mean(
+            &base_eval
+                .iter()
+                .map(|e| e.empty_fraction())
+                .collect::<Vec<_>>(),
+        ),
         first_empty_kl: mean(&first),
         later_empty_kl: mean(&later),
         kl_used: mean(&eval.iter().map(|e| e.kl_nats).collect::<Vec<_>>()),
@@ -396,7 +439,9 @@ fn perturbed(t: &crate::ppo::Trainer, seed: u64, w: f64) -> Result<()> {
     for (name, tensor) in tensors.iter_mut() {
         if name.starts_with("actor.") {
             let n = tensor.elem_count();
-            let v: Vec<f32> = (0..n).map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * w) as f32).collect();
+            let v: Vec<f32> = (0..n)
+                .map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * w) as f32)
+                .collect();
             *tensor = Tensor::from_vec(v, tensor.dims(), tensor.device())?;
         }
     }
@@ -412,14 +457,20 @@ pub fn c8(seed: u64, train_steps: u64) -> Result<C8Report> {
     use crate::ppo::{BudgetRule, PpoConfig, Trainer};
     let dev = Device::Cpu;
     let budget = 5.0;
-    let world = SilenceConfig { n_envs: 32, ..SilenceConfig::default() };
+    let world = SilenceConfig {
+        n_envs: 32,
+        ..SilenceConfig::default()
+    };
     let mut env = SilenceWorld::new(world.clone(), &dev)?;
     let mut max_rule = 0.0f64;
     let mut max_kl = 0.0f64;
     let mut min_left = f64::INFINITY;
     let mut max_excess = f64::NEG_INFINITY;
     let mut diffs = Vec::new();
-    for (k, rule) in [BudgetRule::Expected, BudgetRule::Realised].into_iter().enumerate() {
+    for (k, rule) in [BudgetRule::Expected, BudgetRule::Realised]
+        .into_iter()
+        .enumerate()
+    {
         let mut cfg = PpoConfig::cpu(budget, 1024);
         cfg.seed = seed.wrapping_add(k as u64);
         cfg.budget_rule = rule;

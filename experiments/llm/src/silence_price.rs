@@ -47,7 +47,11 @@ impl SilencePrice {
         let longest = self.per_transcript.iter().map(Vec::len).max().unwrap_or(0);
         (0..longest)
             .filter_map(|n| {
-                let v: Vec<f64> = self.per_transcript.iter().filter_map(|t| t.get(n).copied()).collect();
+                let v: Vec<f64> = self
+                    .per_transcript
+                    .iter()
+                    .filter_map(|t| t.get(n).copied())
+                    .collect();
                 (!v.is_empty()).then(|| (n + 1, v.iter().sum::<f64>() / v.len() as f64))
             })
             .collect()
@@ -55,9 +59,25 @@ impl SilencePrice {
 
     /// Mean price of the first silence and of the later ones (NaN where there are none).
     pub fn first_and_later(&self) -> (f64, f64) {
-        let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
-        let first = mean(self.per_transcript.iter().filter_map(|t| t.first().copied()).collect());
-        let later = mean(self.per_transcript.iter().flat_map(|t| t.iter().skip(1).copied()).collect());
+        let mean = |v: Vec<f64>| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        let first = mean(
+            self.per_transcript
+                .iter()
+                .filter_map(|t| t.first().copied())
+                .collect(),
+        );
+        let later = mean(
+            self.per_transcript
+                .iter()
+                .flat_map(|t| t.iter().skip(1).copied())
+                .collect(),
+        );
         (first, later)
     }
 }
@@ -89,7 +109,11 @@ pub fn measure<M: CausalLm + ?Sized>(
 ) -> Result<SilencePrice> {
     cfg.validate()?;
     if transcripts == 0 || max_silences == 0 {
-        return Err(LlmError::invalid("transcripts/max_silences", 0, "both must be ≥ 1"));
+        return Err(LlmError::invalid(
+            "transcripts/max_silences",
+            0,
+            "both must be ≥ 1",
+        ));
     }
     let agent = token_pattern(tok, &cfg.prompt, &cfg.agent_name)?;
     let other = token_pattern(tok, &cfg.prompt, &cfg.other_name)?;
@@ -167,7 +191,13 @@ pub fn measure<M: CausalLm + ?Sized>(
         all_ids.push(ids);
         all_starts.push(starts);
     }
-    Ok(SilencePrice { chat_tokens: cfg.chat_tokens, empty_turn_tokens: empty_turn, per_transcript, ids: all_ids, silence_starts: all_starts })
+    Ok(SilencePrice {
+        chat_tokens: cfg.chat_tokens,
+        empty_turn_tokens: empty_turn,
+        per_transcript,
+        ids: all_ids,
+        silence_starts: all_starts,
+    })
 }
 
 #[cfg(test)]
@@ -182,7 +212,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = crate::tiny::make_tiny(dir.path(), 7).unwrap();
         let _ = &paths;
-        let (lm, tok) = crate::load::mixtral(&dir.path().join("mixtral"), candle_core::DType::F32, &dev).unwrap();
+        let (lm, tok) =
+            crate::load::mixtral(&dir.path().join("mixtral"), candle_core::DType::F32, &dev)
+                .unwrap();
         let mut cfg = ChatConfig::paper(160);
         cfg.student_temperature = 1.0;
         let p = measure(&lm, &tok, &cfg, 2, 3, 12, 3).unwrap();
@@ -193,9 +225,17 @@ mod tests {
             assert!(ids.len() <= cfg.chat_tokens);
             let lp = lm.sequence_log_probs(ids).unwrap();
             for (&price, &s) in prices.iter().zip(starts) {
-                assert_eq!(&ids[s..s + p.empty_turn_tokens.len()], &p.empty_turn_tokens[..]);
-                let full: f64 = -(0..p.empty_turn_tokens.len()).map(|j| lp[s + j - 1]).sum::<f64>();
-                assert!((price - full).abs() < 1e-4 * full.max(1.0), "{price} vs {full}");
+                assert_eq!(
+                    &ids[s..s + p.empty_turn_tokens.len()],
+                    &p.empty_turn_tokens[..]
+                );
+                let full: f64 = -(0..p.empty_turn_tokens.len())
+                    .map(|j| lp[s + j - 1])
+                    .sum::<f64>();
+                assert!(
+                    (price - full).abs() < 1e-4 * full.max(1.0),
+                    "{price} vs {full}"
+                );
                 assert!(price > 0.0);
                 checked += 1;
             }
@@ -208,7 +248,9 @@ mod tests {
         let dev = candle_core::Device::Cpu;
         let dir = tempfile::tempdir().unwrap();
         crate::tiny::make_tiny(dir.path(), 7).unwrap();
-        let (lm, tok) = crate::load::mixtral(&dir.path().join("mixtral"), candle_core::DType::F32, &dev).unwrap();
+        let (lm, tok) =
+            crate::load::mixtral(&dir.path().join("mixtral"), candle_core::DType::F32, &dev)
+                .unwrap();
         assert!(measure(&lm, &tok, &ChatConfig::paper(160), 0, 3, 12, 3).is_err());
     }
 }

@@ -44,7 +44,11 @@ impl Adam {
         let mut out = Vec::with_capacity(groups.len());
         for (name, lr, params) in groups {
             if !(lr > 0.0 && lr.is_finite()) {
-                return Err(LlmError::invalid("learning rate", lr, "must be finite and > 0"));
+                return Err(LlmError::invalid(
+                    "learning rate",
+                    lr,
+                    "must be finite and > 0",
+                ));
             }
             let mut ps = Vec::with_capacity(params.len());
             for (pname, var) in params {
@@ -52,9 +56,19 @@ impl Adam {
                 let v = var.as_tensor().zeros_like()?;
                 ps.push((pname, var, m, v));
             }
-            out.push(Group { name, lr, params: ps });
+            out.push(Group {
+                name,
+                lr,
+                params: ps,
+            });
         }
-        Ok(Adam { groups: out, beta1: 0.9, beta2: 0.999, eps, step: 0 })
+        Ok(Adam {
+            groups: out,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps,
+            step: 0,
+        })
     }
 
     /// Steps taken so far.
@@ -127,10 +141,18 @@ impl Adam {
     ///
     /// # Errors
     /// [`LlmError::MissingTensor`] / [`LlmError::ShapeMismatch`] naming the tensor.
-    pub fn load_state(&mut self, tensors: &BTreeMap<String, Tensor>, step: u64, file: &str) -> Result<()> {
+    pub fn load_state(
+        &mut self,
+        tensors: &BTreeMap<String, Tensor>,
+        step: u64,
+        file: &str,
+    ) -> Result<()> {
         for g in &mut self.groups {
             for (name, var, m, v) in &mut g.params {
-                for (key, slot) in [(format!("adam.m.{name}"), &mut *m), (format!("adam.v.{name}"), &mut *v)] {
+                for (key, slot) in [
+                    (format!("adam.m.{name}"), &mut *m),
+                    (format!("adam.v.{name}"), &mut *v),
+                ] {
                     let t = tensors.get(&key).ok_or_else(|| LlmError::MissingTensor {
                         file: file.to_string(),
                         tensor: key.clone(),
@@ -162,11 +184,17 @@ mod tests {
         let dev = Device::Cpu;
         let w = Var::from_tensor(&Tensor::new(&[1.0f32, -2.0], &dev).unwrap()).unwrap();
         let c = [0.5f64, 0.25];
-        let mut opt = Adam::new(vec![("g".into(), 0.1, vec![("w".into(), w.clone())])], 1e-5).unwrap();
+        let mut opt =
+            Adam::new(vec![("g".into(), 0.1, vec![("w".into(), w.clone())])], 1e-5).unwrap();
         let (mut rw, mut rm, mut rv) = ([1.0f64, -2.0], [0.0f64; 2], [0.0f64; 2]);
         for t in 1..=5 {
             let ct = Tensor::new(&[0.5f32, 0.25], &dev).unwrap();
-            let loss = (w.as_tensor() - ct).unwrap().sqr().unwrap().sum_all().unwrap();
+            let loss = (w.as_tensor() - ct)
+                .unwrap()
+                .sqr()
+                .unwrap()
+                .sum_all()
+                .unwrap();
             let grads = loss.backward().unwrap();
             opt.step(&grads, &[1.0]).unwrap();
             for i in 0..2 {

@@ -32,7 +32,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| LlmError::io(dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| LlmError::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| LlmError::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| LlmError::io(path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| LlmError::io(path, e))?;
     tmp.persist(path).map_err(|e| LlmError::io(path, e.error))?;
     Ok(())
 }

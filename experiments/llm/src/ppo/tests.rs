@@ -6,7 +6,14 @@ use super::*;
 use crate::silence::{c8, BaseKind, SilenceConfig, SilenceWorld};
 
 fn world(n_envs: usize) -> SilenceWorld {
-    SilenceWorld::new(SilenceConfig { n_envs, ..SilenceConfig::default() }, &Device::Cpu).unwrap()
+    SilenceWorld::new(
+        SilenceConfig {
+            n_envs,
+            ..SilenceConfig::default()
+        },
+        &Device::Cpu,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -15,15 +22,24 @@ fn c8_accounting_is_exact_and_the_budget_is_never_exceeded() {
     // Per-step KL equals min(target, KL(a‖b)) to the solver's precision.
     assert!(r.max_kl_rule_error < 1e-9, "{r:?}");
     // Expected rule: Σ per-step KL ≤ B on every episode (up to the f32 rounding of the budget input).
-    assert!(r.max_episode_kl_expected_rule <= r.budget_nats * (1.0 + 1e-6), "{r:?}");
+    assert!(
+        r.max_episode_kl_expected_rule <= r.budget_nats * (1.0 + 1e-6),
+        "{r:?}"
+    );
     // A random actor spends a real part of the budget (the test is not vacuous).
     assert!(r.max_episode_kl_expected_rule > 0.5, "{r:?}");
     assert!(r.min_budget_left >= 0.0, "{r:?}");
     // Realised rule: Σ log-ratio ≤ B + what the floor forgave.
     assert!(r.max_realised_excess <= 1e-6, "{r:?}");
     // Martingale identity: E[Σ log-ratio − Σ KL] = 0, within 4 standard errors.
-    assert!(r.mean_log_ratio_minus_kl.abs() <= 4.0 * r.mean_log_ratio_minus_kl_se, "{r:?}");
-    assert!(r.mean_log_ratio_minus_kl_se > 0.0 && r.episodes >= 256, "{r:?}");
+    assert!(
+        r.mean_log_ratio_minus_kl.abs() <= 4.0 * r.mean_log_ratio_minus_kl_se,
+        "{r:?}"
+    );
+    assert!(
+        r.mean_log_ratio_minus_kl_se > 0.0 && r.episodes >= 256,
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -35,7 +51,14 @@ fn bayesian_silence_world_costs_shrink_after_the_first_empty_turn() {
     let c5 = -w.p_empty(5, 5).ln();
     assert!((c0 - (1.0f64 / 0.02).ln()).abs() < 1e-12);
     assert!(c1 < 0.7 && c5 < 0.2 && c0 > 3.9, "{c0} {c1} {c5}");
-    let f = SilenceWorld::new(SilenceConfig { base: BaseKind::Fixed, ..SilenceConfig::default() }, &Device::Cpu).unwrap();
+    let f = SilenceWorld::new(
+        SilenceConfig {
+            base: BaseKind::Fixed,
+            ..SilenceConfig::default()
+        },
+        &Device::Cpu,
+    )
+    .unwrap();
     assert_eq!(f.p_empty(5, 5), 0.02);
 }
 
@@ -61,7 +84,9 @@ fn a_resumed_run_continues_exactly_as_if_uninterrupted() {
     assert!(matches!(stopped, Err(LlmError::Interrupted)));
     let mut second = Trainer::new(cfg.clone(), env.state_dim(), env.vocab_size(), &dev).unwrap();
     second.resume(dir.path()).unwrap();
-    let resumed = second.train(&mut env, Some(dir.path()), &mut |_, _, _| false).unwrap();
+    let resumed = second
+        .train(&mut env, Some(dir.path()), &mut |_, _, _| false)
+        .unwrap();
     assert_eq!(resumed.metrics.len(), full.metrics.len());
     for (a, b) in full.metrics.iter().zip(&resumed.metrics) {
         let (mut a, mut b) = (a.clone(), b.clone());
@@ -70,16 +95,31 @@ fn a_resumed_run_continues_exactly_as_if_uninterrupted() {
         assert_eq!(a, b);
     }
     assert_eq!(full.episodes, resumed.episodes);
-    for ((na, ta), (nb, tb)) in whole.agent.tensors().iter().zip(second.agent.tensors().iter()) {
+    for ((na, ta), (nb, tb)) in whole
+        .agent
+        .tensors()
+        .iter()
+        .zip(second.agent.tensors().iter())
+    {
         assert_eq!(na, nb);
-        let d = (ta - tb).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        let d = (ta - tb)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert_eq!(d, 0.0, "{na} differs by {d}");
     }
     // A checkpoint from another configuration is refused, naming both hashes.
     let mut other = cfg.clone();
     other.budget_nats = 6.0;
     let mut t = Trainer::new(other, env.state_dim(), env.vocab_size(), &dev).unwrap();
-    assert!(matches!(t.resume(dir.path()), Err(LlmError::CheckpointMismatch { .. })));
+    assert!(matches!(
+        t.resume(dir.path()),
+        Err(LlmError::CheckpointMismatch { .. })
+    ));
     // A truncated checkpoint is a typed error, not a panic.
     std::fs::write(dir.path().join("trainer.json"), "{").unwrap();
     let mut t = Trainer::new(cfg, env.state_dim(), env.vocab_size(), &dev).unwrap();
@@ -90,30 +130,56 @@ fn a_resumed_run_continues_exactly_as_if_uninterrupted() {
 fn bad_settings_are_typed_errors() {
     let mut c = PpoConfig::cpu(10.0, 100);
     c.budget_nats = -1.0;
-    assert!(matches!(c.validate(), Err(LlmError::InvalidArgument { name: "budget_nats", .. })));
+    assert!(matches!(
+        c.validate(),
+        Err(LlmError::InvalidArgument {
+            name: "budget_nats",
+            ..
+        })
+    ));
     c.budget_nats = f64::NAN;
     assert!(c.validate().is_err());
     let mut c = PpoConfig::cpu(10.0, 100);
     c.epochs = 0;
-    assert!(matches!(c.validate(), Err(LlmError::InvalidArgument { name: "epochs", .. })));
+    assert!(matches!(
+        c.validate(),
+        Err(LlmError::InvalidArgument { name: "epochs", .. })
+    ));
     assert!((PpoConfig::paper(10.0).round_budget(0) - 10.0 / 3e6).abs() < 1e-15);
     assert_eq!(PpoConfig::paper(10.0).round_budget(5_000_000), 10.0);
     // An environment of another shape is refused.
     let dev = Device::Cpu;
     let mut env = world(2);
-    let mut t = Trainer::new(PpoConfig::cpu(1.0, 10), env.state_dim() + 1, env.vocab_size(), &dev).unwrap();
-    assert!(matches!(t.train(&mut env, None, &mut |_, _, _| false), Err(LlmError::ShapeMismatch { .. })));
+    let mut t = Trainer::new(
+        PpoConfig::cpu(1.0, 10),
+        env.state_dim() + 1,
+        env.vocab_size(),
+        &dev,
+    )
+    .unwrap();
+    assert!(matches!(
+        t.train(&mut env, None, &mut |_, _, _| false),
+        Err(LlmError::ShapeMismatch { .. })
+    ));
 }
 
 #[test]
 fn config_files_parse_and_match_the_presets() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../configs");
-    let gpu = crate::experiment::ExperimentConfig::from_toml_file(std::path::Path::new(&format!("{root}/gpu-mixtral.toml"))).unwrap();
+    let gpu = crate::experiment::ExperimentConfig::from_toml_file(std::path::Path::new(&format!(
+        "{root}/gpu-mixtral.toml"
+    )))
+    .unwrap();
     assert_eq!(gpu.ppo, PpoConfig::paper(20.0));
     assert_eq!(gpu.chat, crate::chat::ChatConfig::paper(256));
-    let cpu = crate::experiment::ExperimentConfig::from_toml_file(std::path::Path::new(&format!("{root}/cpu-small.toml"))).unwrap();
+    let cpu = crate::experiment::ExperimentConfig::from_toml_file(std::path::Path::new(&format!(
+        "{root}/cpu-small.toml"
+    )))
+    .unwrap();
     assert_eq!(cpu.ppo, PpoConfig::cpu(10.0, 6144));
     let bad = "base = 'a'\nreward = 'b'\nno_such_key = 1\n";
-    let e = crate::experiment::ExperimentConfig::from_toml(bad, "bad.toml").unwrap_err().to_string();
+    let e = crate::experiment::ExperimentConfig::from_toml(bad, "bad.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("bad.toml") && e.contains("no_such_key"), "{e}");
 }
