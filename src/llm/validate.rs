@@ -235,24 +235,9 @@ pub fn run(a: ValidateArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                         steps,
                         &format!("run {}/{} {name}", i + 1, cells.len()),
                     );
-                    let mut obs = |m: &goodhart_llm::ppo::UpdateMetrics, t: u64, _total: u64| {
-                        pb.set_position(t);
-                        pb.set_prefix(format!(
-                            "reward {:.2} KL {:.1}/{:.0} empty {:.2}",
-                            m.mean_reward, m.kl_nats, m.budget_nats, m.empty_reply_fraction
-                        ));
-                        interrupt::requested()
-                    };
-                    let o = goodhart_llm::experiment::run(&cfg, &device, Some(&dir), &mut obs)
-                        .map_err(|e| match e {
-                            goodhart_llm::LlmError::Interrupted => {
-                                anyhow::Error::from(crate::Error::Interrupted {
-                                    done: i,
-                                    total: cells.len(),
-                                })
-                            }
-                            e => anyhow::Error::from(e).context(format!("validate run {name}")),
-                        })?;
+                    let o = run_with_bar(&cfg, &device, &dir, &pb, (i, cells.len()), || {
+                        format!("validate run {name}")
+                    })?;
                     pb.finish_and_clear();
                     let w = t0.elapsed().as_secs_f64();
                     let bytes = serde_json::to_vec(&(&cfg, &o, w))?;
@@ -386,6 +371,33 @@ fn device(s: &str) -> anyhow::Result<goodhart_llm::candle_core::Device> {
     }
 }
 
+/// One experiment with its progress bar (reward, KL used of the round's budget, empty fraction) and
+/// Ctrl-C polled after every update; an interrupt becomes [`crate::Error::Interrupted`] with
+/// `(done, total)` runs, any other error gets `context()`.
+fn run_with_bar(
+    cfg: &ExperimentConfig,
+    device: &goodhart_llm::candle_core::Device,
+    checkpoint: &Path,
+    pb: &indicatif::ProgressBar,
+    (done, total): (usize, usize),
+    context: impl FnOnce() -> String,
+) -> anyhow::Result<ExperimentOutcome> {
+    let mut obs = |m: &goodhart_llm::ppo::UpdateMetrics, t: u64, _total: u64| {
+        pb.set_position(t);
+        pb.set_prefix(format!(
+            "reward {:.2} KL {:.1}/{:.1} empty {:.2}",
+            m.mean_reward, m.kl_nats, m.budget_nats, m.empty_reply_fraction
+        ));
+        interrupt::requested()
+    };
+    goodhart_llm::experiment::run(cfg, device, Some(checkpoint), &mut obs).map_err(|e| match e {
+        goodhart_llm::LlmError::Interrupted => {
+            anyhow::Error::from(crate::Error::Interrupted { done, total })
+        }
+        e => anyhow::Error::from(e).context(context()),
+    })
+}
+
 /// Runs `goodhart llm train --config FILE --out DIR`: one experiment, resumable.
 ///
 /// # Errors
@@ -396,22 +408,9 @@ pub fn train(config: &Path, out: &Path, dev: &str, quiet: bool) -> anyhow::Resul
     let device = device(dev)?;
     let ckpt = out.join("checkpoint");
     let pb = crate::llm::cli::bar(quiet, cfg.ppo.total_steps, "train");
-    let mut obs = |m: &goodhart_llm::ppo::UpdateMetrics, t: u64, _total: u64| {
-        pb.set_position(t);
-        pb.set_prefix(format!(
-            "reward {:.2} KL {:.1}/{:.1} empty {:.2}",
-            m.mean_reward, m.kl_nats, m.budget_nats, m.empty_reply_fraction
-        ));
-        interrupt::requested()
-    };
-    let o = goodhart_llm::experiment::run(&cfg, &device, Some(&ckpt), &mut obs).map_err(
-        |e| match e {
-            goodhart_llm::LlmError::Interrupted => {
-                anyhow::Error::from(crate::Error::Interrupted { done: 0, total: 1 })
-            }
-            e => anyhow::Error::from(e).context(format!("train --config {}", config.display())),
-        },
-    )?;
+    let o = run_with_bar(&cfg, &device, &ckpt, &pb, (0, 1), || {
+        format!("train --config {}", config.display())
+    })?;
     pb.finish_and_clear();
     write_run_files(out, &o)?;
     let s = summarise("train", &cfg, &o, started.elapsed().as_secs_f64());
