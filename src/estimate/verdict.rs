@@ -127,6 +127,17 @@ pub struct DoubleBootstrapEvidence {
     pub gpd_ci: Option<(f64, f64)>,
 }
 
+/// What a shape CI says: "heavy" if it lies above 0, "light" if below, else "neither".
+fn shape_favours(ci: (f64, f64)) -> String {
+    if ci.0 > 0.0 {
+        "heavy".into()
+    } else if ci.1 < 0.0 {
+        "light".into()
+    } else {
+        "neither".into()
+    }
+}
+
 /// All the evidence behind a verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
@@ -506,38 +517,24 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
             }
         ),
     });
+    let level = 100.0 * (1.0 - 2.0 * std.sf(opts.z));
     tests.push(TestResult {
         name: "Tail shape: moment estimator (Dekkers–Einmahl–de Haan)".into(),
         statistic: gm,
         p_value: gm_p,
-        favours: if gm_ci.0 > 0.0 {
-            "heavy".into()
-        } else if gm_ci.1 < 0.0 {
-            "light".into()
-        } else {
-            "neither".into()
-        },
+        favours: shape_favours(gm_ci),
         detail: format!(
-            "γ̂_M = {gm:.4}, {:.0}% CI [{:.4}, {:.4}] at k = {k}; p = P(γ <= 0)",
-            100.0 * (1.0 - 2.0 * std.sf(opts.z)),
-            gm_ci.0,
-            gm_ci.1
+            "γ̂_M = {gm:.4}, {level:.0}% CI [{:.4}, {:.4}] at k = {k}; p = P(γ <= 0)",
+            gm_ci.0, gm_ci.1
         ),
     });
 
-    let level = 100.0 * (1.0 - 2.0 * std.sf(opts.z));
     let shape_test = |name: String, g: &GpdFit, ci: (f64, f64), extra: String| {
         TestResult {
         name,
         statistic: g.gamma,
         p_value: std.sf(g.gamma / g.se),
-        favours: if ci.0 > 0.0 {
-            "heavy".into()
-        } else if ci.1 < 0.0 {
-            "light".into()
-        } else {
-            "neither".into()
-        },
+        favours: shape_favours(ci),
         detail: format!(
             "ξ̂ = {:.4} (SE {:.4}), {level:.0}% CI [{:.4}, {:.4}], σ̂ = {:.4e}, threshold u = {:.6}, {} exceedances; p = P(ξ <= 0){extra}",
             g.gamma, g.se, ci.0, ci.1, g.sigma, g.threshold, g.k
