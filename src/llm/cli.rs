@@ -66,6 +66,10 @@ pub enum LlmCommand {
     /// The CPU validation pass of the KL-budget experiment on the small trained models: budgets
     /// 10 and 20 nats x two chat lengths x seeds; figures and a verdict.
     Validate(crate::llm::validate::ValidateArgs),
+    /// The base LM's per-token log-probs of texts: token ids, log p(token | tokens before), total.
+    Score(crate::llm::score::ScoreArgs),
+    /// The reward classifier on texts: label, probabilities in id2label order, the experiment's reward.
+    Reward(crate::llm::reward::RewardArgs),
 }
 
 /// Runs `goodhart llm ARGS…`.
@@ -102,6 +106,8 @@ pub fn run(args: &[String], quiet: bool) -> anyhow::Result<ExitCode> {
             device,
         } => crate::llm::validate::train(&config, &out, &device, quiet),
         LlmCommand::Validate(a) => crate::llm::validate::run(a, quiet),
+        LlmCommand::Score(a) => crate::llm::score::run(a),
+        LlmCommand::Reward(a) => crate::llm::reward::run(a),
     }
 }
 

@@ -8,4 +8,6 @@ pub mod checks;
 pub mod cli;
 pub mod figures;
 pub mod probe;
+pub mod reward;
+pub mod score;
 pub mod validate;

@@ -18,7 +18,8 @@
 //! the LM emits the agent's pattern.
 //!
 //! **Reward.** When a student reply ends, its text (between the end of the last `Student:` pattern and
-//! the start of the new `Teacher:` pattern) is scored by the DistilBERT classifier and mapped with
+//! the start of the new `Teacher:` pattern, decoded **keeping special tokens** such as `</s>`, as
+//! transformers' `tokenizer.decode(ids)` does by default in the authors' code) is scored by the DistilBERT classifier and mapped with
 //! [`crate::distilbert::cohen_reward`]; the reward is credited to the agent turn that triggered the
 //! reply (the tick on which the agent emitted `Student:`), as the authors' code returns it on that
 //! agent step. Differences from the authors' code, on purpose: a student reply cut off by the end of
@@ -36,7 +37,7 @@ use tokenizers::Tokenizer;
 
 use crate::distilbert::{cohen_reward, DistilBertClassifier};
 use crate::mixtral::{CausalLm, KvCache};
-use crate::tokenizer::{decode, encode, token_pattern};
+use crate::tokenizer::{decode, decode_keeping_special, encode, token_pattern};
 use crate::{LlmError, Result};
 
 /// The prompt of the authors' `ChatEnv` (spec §3.3), verbatim.
@@ -366,7 +367,8 @@ impl<'m, M: CausalLm> ChatEnv<'m, M> {
             } else if seq.ends_with(&self.agent_pattern) {
                 let end = seq.len() - self.agent_pattern.len();
                 let start = turns.student_text_start.min(end);
-                let text = decode(self.lm_tokenizer, &seq[start..end])?;
+                // Special tokens kept (`</s>` …), as the authors' `tokenizer.decode(ids)` does.
+                let text = decode_keeping_special(self.lm_tokenizer, &seq[start..end])?;
                 to_score.push((i, text.trim().to_string()));
                 turns.agent_turn = true;
                 turns.agent_turn_len = 0;

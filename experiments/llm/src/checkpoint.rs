@@ -38,6 +38,11 @@ pub const WEIGHTS_INDEX_FILE: &str = "model.safetensors.index.json";
 /// Name of the tokenizer file.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 
+/// Name of a BERT WordPiece vocabulary (read when there is no `tokenizer.json`).
+pub const VOCAB_FILE: &str = "vocab.txt";
+/// Name of the tokenizer settings transformers writes beside the vocabulary.
+pub const TOKENIZER_CONFIG_FILE: &str = "tokenizer_config.json";
+
 /// Largest safetensors header we read (the limit of the safetensors crate itself).
 const MAX_HEADER_BYTES: u64 = 100_000_000;
 
@@ -84,13 +89,18 @@ impl ModelDir {
     /// with several snapshots and no `refs/main`.
     pub fn open(path: &Path) -> Result<Self> {
         if !path.is_dir() {
-            return Err(LlmError::io(
-                path,
-                std::io::Error::new(
+            let (kind, what) = if path.exists() {
+                (
+                    std::io::ErrorKind::NotADirectory,
+                    "not a directory (expected a model directory holding config.json)",
+                )
+            } else {
+                (
                     std::io::ErrorKind::NotFound,
-                    "not a directory (expected a model directory)",
-                ),
-            ));
+                    "no such directory (expected a model directory holding config.json)",
+                )
+            };
+            return Err(LlmError::io(path, std::io::Error::new(kind, what)));
         }
         let config_path = path.join(CONFIG_FILE);
         if !config_path.is_file() {
@@ -294,27 +304,99 @@ impl ModelDir {
         // file length by `verify`. Soundness still depends on no *other* process modifying the files in
         // place while they are mapped; that is the caveat every mmap-based loader (candle, HF) accepts.
         #[allow(unsafe_code)]
-        let vb = unsafe {
-            candle_nn::VarBuilder::from_mmaped_safetensors(&self.weights, dtype, device)?
-        };
-        Ok(vb)
+        let tensors = unsafe { candle_core::safetensors::MmapedSafetensors::multi(&self.weights)? };
+        // One pass over the mapped bytes (memory bandwidth; the load reads them anyway) so that a
+        // NaN or inf weight is named here instead of surfacing as NaN logits or a routing error.
+        let infos = self.tensor_infos()?;
+        for (name, _) in expected {
+            let view = tensors.get(name)?;
+            let file = infos
+                .get(name)
+                .map_or_else(|| self.weights_label(), |i| i.file.display().to_string());
+            check_finite(name, &file, &format!("{:?}", view.dtype()), view.data())?;
+        }
+        Ok(candle_nn::VarBuilder::from_backend(
+            Box::new(tensors),
+            dtype,
+            device.clone(),
+        ))
     }
 
-    /// Loads `tokenizer.json`.
+    /// Loads `tokenizer.json`; without one, a BERT WordPiece tokenizer from `vocab.txt` and
+    /// `tokenizer_config.json` ([`crate::tokenizer::bert_wordpiece_from_vocab`], as transformers builds
+    /// it for a checkpoint such as `distilbert-base-uncased-finetuned-sst-2-english`).
     ///
     /// # Errors
-    /// [`LlmError::MissingFile`] if the directory has none; [`LlmError::Tokenizer`] naming the file if
+    /// [`LlmError::MissingFile`] if the directory has neither; [`LlmError::Tokenizer`] naming the file if
     /// it does not load.
     pub fn tokenizer(&self) -> Result<tokenizers::Tokenizer> {
         let Some(path) = &self.tokenizer_path else {
+            let vocab = self.dir.join(VOCAB_FILE);
+            if vocab.is_file() {
+                let config_path = self.dir.join(TOKENIZER_CONFIG_FILE);
+                let config: Option<serde_json::Value> = if config_path.is_file() {
+                    let text = fs::read_to_string(&config_path)
+                        .map_err(|e| LlmError::io(&config_path, e))?;
+                    Some(serde_json::from_str(&text).map_err(|e| LlmError::Config {
+                        path: config_path.display().to_string(),
+                        message: e.to_string(),
+                    })?)
+                } else {
+                    None
+                };
+                return crate::tokenizer::bert_wordpiece_from_vocab(
+                    &vocab,
+                    config.as_ref(),
+                    &config_path,
+                );
+            }
             return Err(LlmError::MissingFile {
                 dir: self.dir.clone(),
-                file: TOKENIZER_FILE.into(),
+                file: format!("{TOKENIZER_FILE} (or {VOCAB_FILE} for a BERT WordPiece tokenizer)"),
             });
         };
         tokenizers::Tokenizer::from_file(path)
             .map_err(|e| LlmError::Tokenizer(format!("{}: {e}", path.display())))
     }
+}
+
+/// Fails with [`LlmError::NonFiniteWeight`] if the little-endian `data` of a tensor of safetensors
+/// dtype `dtype` (`"BF16"`, `"F16"`, `"F32"`) holds a NaN or an infinity (all exponent bits set);
+/// other dtypes are not checked.
+pub fn check_finite(tensor: &str, file: &str, dtype: &str, data: &[u8]) -> Result<()> {
+    // (bytes per value, exponent mask, mantissa mask) of the IEEE-style formats
+    let (width, exp, mant): (usize, u32, u32) = match dtype {
+        "F32" => (4, 0x7f80_0000, 0x007f_ffff),
+        "BF16" => (2, 0x7f80, 0x007f),
+        "F16" => (2, 0x7c00, 0x03ff),
+        _ => return Ok(()),
+    };
+    let bits = |c: &[u8]| -> u32 {
+        if width == 4 {
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+        } else {
+            u32::from(u16::from_le_bytes([c[0], c[1]]))
+        }
+    };
+    let bad = |b: u32| b & exp == exp;
+    let Some(first_index) = data.chunks_exact(width).position(|c| bad(bits(c))) else {
+        return Ok(());
+    };
+    let b = bits(&data[first_index * width..]);
+    let sign = b >> (8 * width - 1) == 1;
+    let first = match (b & mant != 0, sign) {
+        (true, _) => "NaN",
+        (false, false) => "inf",
+        (false, true) => "-inf",
+    };
+    let count = data.chunks_exact(width).filter(|c| bad(bits(c))).count();
+    Err(LlmError::NonFiniteWeight {
+        file: file.to_string(),
+        tensor: tensor.to_string(),
+        count,
+        first_index,
+        first: first.to_string(),
+    })
 }
 
 /// Resolves a cache repository folder to its snapshot: `refs/main`, else the only snapshot.

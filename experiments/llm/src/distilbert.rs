@@ -438,6 +438,13 @@ fn dtype_min(dtype: DType, device: &Device) -> Result<Tensor> {
     })
 }
 
+/// The `[CLS]` row of every sequence, (b, l, dim) → (b, dim), **contiguous**: the plain index
+/// `x[:, 0]` is a strided view (row stride l·dim) that candle's CPU matmul accepts but its CUDA and
+/// MKL matmuls reject for b ≥ 2 (`MatMulNonContiguous`), and it feeds `pre_classifier`.
+fn cls_rows(x: &Tensor) -> Result<Tensor> {
+    Ok(x.i((.., 0))?.contiguous()?)
+}
+
 #[derive(Debug, Clone)]
 struct Block {
     q_lin: Linear,
@@ -665,7 +672,7 @@ impl DistilBertClassifier {
         for layer in &self.layers {
             x = layer.forward(&x, &keep, &min, self.cfg.n_heads)?;
         }
-        let pooled = x.i((.., 0))?;
+        let pooled = cls_rows(&x)?;
         let hidden = self.pre_classifier.forward(&pooled)?.relu()?;
         let logits = self.classifier.forward(&hidden)?;
         Ok(match self.dtype {
@@ -855,6 +862,20 @@ impl Sentiment {
             p_positive: (logits[pos] - m).exp() / sum,
             logits: logits.to_vec(),
         })
+    }
+}
+
+impl Sentiment {
+    /// The softmax probabilities of every label, in label order (max-shifted, in f64: the same
+    /// numbers as `score` and `p_positive`).
+    pub fn probs(&self) -> Vec<f64> {
+        let m = self
+            .logits
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let z: f64 = self.logits.iter().map(|&l| (l - m).exp()).sum();
+        self.logits.iter().map(|&l| (l - m).exp() / z).collect()
     }
 }
 

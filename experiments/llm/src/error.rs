@@ -44,6 +44,20 @@ pub enum LlmError {
         /// Its dtype as stored.
         dtype: String,
     },
+    /// A stored weight is NaN or infinite (found at load, before any forward pass).
+    #[error("{file}: tensor `{tensor}` holds {count} non-finite value(s), the first ({first}) at flat index {first_index}")]
+    NonFiniteWeight {
+        /// The weights file.
+        file: String,
+        /// The tensor name.
+        tensor: String,
+        /// How many of its values are NaN or ±inf.
+        count: usize,
+        /// Row-major index of the first one.
+        first_index: usize,
+        /// "NaN", "inf" or "-inf".
+        first: String,
+    },
     /// config.json (or another config) is malformed or describes something we do not support.
     #[error("{path}: {message}")]
     Config {
@@ -84,12 +98,15 @@ pub enum LlmError {
         found: String,
     },
     /// A file-system error, with the path.
-    #[error("{path}: {source}")]
+    ///
+    /// The I/O error is part of the message and deliberately not a `source()`: an error chain printed
+    /// with `{:#}` would otherwise repeat it ("…: not a directory: not a directory").
+    #[error("{path}: {cause}")]
     Io {
         /// The path.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The user pressed Ctrl-C; what was done is kept.
     #[error("interrupted")]
@@ -109,7 +126,7 @@ impl LlmError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         LlmError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

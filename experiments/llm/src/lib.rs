@@ -1,7 +1,7 @@
 //! `goodhart-llm`: the language-model stack of `goodhart`, on candle.
 //!
 //! The only crate of the workspace that imports candle, tokenizers and safetensors (feature `llm` of
-//! the root package pulls it in; `cuda`, `mkl` and `flash-attn` are forwarded from here).
+//! the root package pulls it in; `cuda` and `mkl` are forwarded from here).
 //!
 //! | module | what it is | source |
 //! |---|---|---|

@@ -19,6 +19,7 @@ use crate::{LlmError, Result};
 /// config, a tokenizer/model vocabulary mismatch.
 pub fn mixtral(path: &Path, dtype: DType, device: &Device) -> Result<(Mixtral, Tokenizer)> {
     let dir = ModelDir::open(path)?;
+    check_model_type(&dir, Role::Base)?;
     let cfg: MixtralConfig = dir.read_config()?;
     let cfg_path = dir.config_path.display().to_string();
     cfg.validate(&cfg_path)?;
@@ -29,25 +30,77 @@ pub fn mixtral(path: &Path, dtype: DType, device: &Device) -> Result<(Mixtral, T
     Ok((model, tok))
 }
 
-/// A DistilBERT two-class sequence classifier and its tokenizer from `path`.
+/// A DistilBERT two-class sequence classifier and its tokenizer from `path` (`tokenizer.json`, or a
+/// BERT WordPiece tokenizer built from `vocab.txt` + `tokenizer_config.json`).
+///
+/// The classifier always runs in **f32**, whatever `_base_dtype` (the dtype the run loads its base
+/// model in) is: the authors ran the reward pipeline in f32, and candle's CPU matmul has no bf16
+/// kernel. Half-precision weights are upcast at load.
 ///
 /// # Errors
 /// As [`mixtral`], and [`LlmError::NotAClassifier`] if the labels are not NEGATIVE/POSITIVE.
 pub fn distilbert(
     path: &Path,
-    dtype: DType,
+    _base_dtype: DType,
     device: &Device,
 ) -> Result<(DistilBertClassifier, Tokenizer)> {
     let dir = ModelDir::open(path)?;
+    check_model_type(&dir, Role::Reward)?;
     let cfg: DistilBertConfig = dir.read_config()?;
     let cfg_path = dir.config_path.display().to_string();
     cfg.validate(&cfg_path)?;
     cfg.positive_index(&dir.dir.display().to_string())?;
-    let vb = dir.var_builder(&cfg.expected_tensors(), dtype, device)?;
+    let vb = dir.var_builder(&cfg.expected_tensors(), DType::F32, device)?;
     let model = DistilBertClassifier::new(&cfg, vb)?;
     let tok = dir.tokenizer()?;
     check_vocab(&tok, cfg.vocab_size, &cfg_path)?;
     Ok((model, tok))
+}
+
+/// Which model of the pair a directory is meant to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The base policy: a Mixtral causal LM (`model_type` "mixtral").
+    Base,
+    /// The reward model: a DistilBERT sequence classifier (`model_type` "distilbert").
+    Reward,
+}
+
+/// Checks config.json's `model_type` before the typed config is parsed, so that a directory given
+/// for the wrong role (base and reward swapped) is named as such instead of failing on a missing
+/// field of the other architecture. A config without `model_type` passes (the typed config decides).
+///
+/// # Errors
+/// [`LlmError::Config`] naming the file, what it holds and what the role needs.
+pub fn check_model_type(dir: &ModelDir, role: Role) -> Result<()> {
+    let cfg = dir.config_json()?;
+    let Some(found) = cfg.get("model_type").and_then(|v| v.as_str()) else {
+        return Ok(());
+    };
+    let (want, what, other) = match role {
+        Role::Base => (
+            "mixtral",
+            "the base model must be a Mixtral causal LM",
+            "distilbert",
+        ),
+        Role::Reward => (
+            "distilbert",
+            "the reward model must be a DistilBERT sequence classifier",
+            "mixtral",
+        ),
+    };
+    if found == want {
+        return Ok(());
+    }
+    let hint = if found == other {
+        " (this is the other model of the pair: are the base and reward directories swapped?)"
+    } else {
+        ""
+    };
+    Err(LlmError::Config {
+        path: dir.config_path.display().to_string(),
+        message: format!("model_type = {found:?}, but {what} (model_type {want:?}){hint}"),
+    })
 }
 
 /// The tokenizer may not produce ids the embedding table does not have.

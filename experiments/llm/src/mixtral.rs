@@ -42,7 +42,14 @@ use crate::{LlmError, Result};
 ///
 /// Fields HF's `MixtralConfig` gives defaults to are optional here with the same defaults
 /// (`hidden_act` "silu", `rms_norm_eps` 1e-5, `rope_theta` 1e6, top-2 of 8 experts, untied embeddings).
+///
+/// **Both RoPE layouts** are read: transformers 4 writes a top-level `rope_theta` (and optionally
+/// `rope_scaling`); transformers 5 writes `rope_parameters: {rope_theta, rope_type}`. θ is taken from
+/// whichever is present (both present and different is an error), and any `rope_type` other than
+/// `"default"` (linear, dynamic, yarn, longrope, llama3 scaling) is refused naming it: this module
+/// implements plain RoPE only. See [`resolve_rope_layout`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MixtralConfig {
     /// Vocabulary size (rows of the embedding and of `lm_head`).
     pub vocab_size: usize,
@@ -97,6 +104,110 @@ pub struct MixtralConfig {
     /// Dtype the weights were saved in (informational).
     #[serde(default)]
     pub torch_dtype: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for MixtralConfig {
+    /// Reads either RoPE layout ([`resolve_rope_layout`]), then the fields.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        resolve_rope_layout(&mut map).map_err(D::Error::custom)?;
+        MixtralConfig::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)
+    }
+}
+
+impl Serialize for MixtralConfig {
+    /// The transformers-4 layout (top-level `rope_theta`), which transformers 5 also reads.
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        MixtralConfig::serialize(self, serializer)
+    }
+}
+
+/// Brings a config.json object to the transformers-4 RoPE layout this struct reads: θ from
+/// `rope_parameters.rope_theta` (transformers 5) moved to a top-level `rope_theta`; `rope_parameters`
+/// and a null or default `rope_scaling` removed.
+///
+/// # Errors
+/// A message naming the field: a `rope_type` (or `rope_scaling.type`) other than `"default"` (RoPE
+/// scaling is not implemented), a `rope_parameters` that is not an object or has a non-numeric θ, a
+/// top-level `rope_theta` that disagrees with `rope_parameters.rope_theta`, or per-layer-type
+/// `rope_parameters` (an object of objects).
+pub fn resolve_rope_layout(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<(), String> {
+    use serde_json::Value;
+    fn check_type(
+        field: &str,
+        obj: &serde_json::Map<String, Value>,
+    ) -> std::result::Result<(), String> {
+        for key in ["rope_type", "type"] {
+            match obj.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(t)) if t == "default" => {}
+                Some(other) => {
+                    return Err(format!(
+                        "{field}.{key} = {other}: RoPE scaling is not implemented here (only \"default\" rotary embeddings); \
+                         refusing rather than computing different logits"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+    match map.remove("rope_scaling") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(obj)) => check_type("rope_scaling", &obj)?,
+        Some(other) => {
+            return Err(format!(
+                "rope_scaling = {other}: expected an object or null"
+            ))
+        }
+    }
+    let theta = match map.remove("rope_parameters") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(obj)) => {
+            if obj.values().any(Value::is_object) {
+                return Err(
+                    "rope_parameters holds per-layer-type parameters: not supported for Mixtral"
+                        .to_string(),
+                );
+            }
+            check_type("rope_parameters", &obj)?;
+            match obj.get("rope_theta") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_f64().ok_or_else(|| {
+                    format!("rope_parameters.rope_theta = {v}: expected a number")
+                })?),
+            }
+        }
+        Some(other) => {
+            return Err(format!(
+                "rope_parameters = {other}: expected an object or null"
+            ))
+        }
+    };
+    if let Some(theta) = theta {
+        match map.get("rope_theta") {
+            None | Some(Value::Null) => {
+                map.insert("rope_theta".into(), Value::from(theta));
+            }
+            Some(top) if top.as_f64() == Some(theta) => {}
+            Some(top) => {
+                return Err(format!(
+                    "rope_theta = {top} disagrees with rope_parameters.rope_theta = {theta}"
+                ))
+            }
+        }
+    }
+    if map.get("rope_theta").is_some_and(Value::is_null) {
+        map.remove("rope_theta");
+    }
+    Ok(())
 }
 
 fn default_hidden_act() -> String {
@@ -690,10 +801,14 @@ impl SparseMoe {
             .collect()
     }
 
-    /// x: (n, hidden) f32 → (n, hidden) f32.
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// x: (n, hidden) f32 → (n, hidden) f32; the router logits (n, experts) are pushed to `router` when
+    /// given.
+    fn forward(&self, x: &Tensor, router: Option<&mut Vec<Tensor>>) -> Result<Tensor> {
         let n = x.dim(0)?;
         let router_logits = self.gate.forward(x)?;
+        if let Some(r) = router {
+            r.push(router_logits.clone());
+        }
         let probs = candle_nn::ops::softmax_last_dim(&router_logits)?.to_vec2::<f32>()?;
         let routes = self.route(&probs)?;
         let mut tokens: Vec<Vec<u32>> = vec![Vec::new(); self.experts.len()];
@@ -751,6 +866,7 @@ impl DecoderLayer {
         cache: &mut KvCache,
         rope: &Rope,
         mask: Option<&Tensor>,
+        router: Option<&mut Vec<Tensor>>,
     ) -> Result<Tensor> {
         let (b, s, h) = x.dims3()?;
         let a =
@@ -762,6 +878,7 @@ impl DecoderLayer {
                 .post_attention_layernorm
                 .forward(&x)?
                 .reshape((b * s, h))?,
+            router,
         )?;
         Ok((x + m.reshape((b, s, h))?)?)
     }
@@ -954,6 +1071,34 @@ impl CausalLm for Mixtral {
     }
 
     fn forward(&self, ids: &Tensor, cache: &mut KvCache, n_hidden: usize) -> Result<LmOutput> {
+        self.forward_inner(ids, cache, n_hidden, None)
+    }
+}
+
+impl Mixtral {
+    /// [`CausalLm::forward`], and the router logits of every layer, each (batch·seq, experts) f32 in
+    /// row-major token order: HF's `output_router_logits` (for conformance checks and diagnostics).
+    ///
+    /// # Errors
+    /// As [`CausalLm::forward`].
+    pub fn forward_with_router_logits(
+        &self,
+        ids: &Tensor,
+        cache: &mut KvCache,
+        n_hidden: usize,
+    ) -> Result<(LmOutput, Vec<Tensor>)> {
+        let mut router = Vec::with_capacity(self.layers.len());
+        let out = self.forward_inner(ids, cache, n_hidden, Some(&mut router))?;
+        Ok((out, router))
+    }
+
+    fn forward_inner(
+        &self,
+        ids: &Tensor,
+        cache: &mut KvCache,
+        n_hidden: usize,
+        mut router: Option<&mut Vec<Tensor>>,
+    ) -> Result<LmOutput> {
         let ids = ids.to_device(&self.device)?;
         let (b, s) = self.check_ids(&ids, cache, n_hidden)?;
         let offset = cache.len();
@@ -968,7 +1113,7 @@ impl CausalLm for Mixtral {
             if i >= first_kept {
                 kept.push(x.clone());
             }
-            x = layer.forward(&x, i, cache, &rope, mask.as_ref())?;
+            x = layer.forward(&x, i, cache, &rope, mask.as_ref(), router.as_deref_mut())?;
         }
         let x = self.norm.forward(&x)?;
         if n_hidden > 0 {

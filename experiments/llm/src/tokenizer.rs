@@ -197,6 +197,119 @@ pub fn classifier_tokenizer(texts: &[String], vocab_size: usize) -> Result<Token
     Ok(tok)
 }
 
+/// The BERT WordPiece tokenizer of a checkpoint that ships `vocab.txt` (one token per line, id = line
+/// number) and `tokenizer_config.json` but no `tokenizer.json`, as
+/// `distilbert-base-uncased-finetuned-sst-2-english` does: built exactly as transformers' fast
+/// tokenizer builds it from those files (`BertConverter` in `convert_slow_tokenizer.py`):
+///
+/// * normaliser `BertNormalizer(clean_text = true, handle_chinese_chars = tokenize_chinese_chars,
+///   strip_accents, lowercase = do_lower_case)`, defaults `do_lower_case = true`,
+///   `tokenize_chinese_chars = true`, `strip_accents = null` (= follow lowercasing);
+/// * pre-tokenizer `BertPreTokenizer` (whitespace and punctuation);
+/// * model WordPiece, `unk_token` (default `[UNK]`), prefix `##`, at most 100 characters per word;
+/// * post-processor `[CLS] $A [SEP]` (pair `[CLS] $A [SEP] $B:1 [SEP]:1`) with the vocabulary's ids;
+/// * decoder WordPiece (prefix `##`, cleanup on);
+/// * the special tokens (`unk`, `sep`, `pad`, `cls`, `mask`, names from the config) as added special
+///   tokens, so that they are matched whole in text and skipped when decoding with `skip_special`.
+///
+/// `config` is the parsed `tokenizer_config.json` (`None` when the file is absent: all defaults).
+///
+/// # Errors
+/// [`LlmError::Tokenizer`] naming `vocab_path` if it cannot be read or lacks a special token the
+/// template needs; [`LlmError::Config`] for a config field of the wrong type.
+pub fn bert_wordpiece_from_vocab(
+    vocab_path: &std::path::Path,
+    config: Option<&serde_json::Value>,
+    config_path: &std::path::Path,
+) -> Result<Tokenizer> {
+    use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+    use tokenizers::models::wordpiece::WordPiece;
+    use tokenizers::normalizers::bert::BertNormalizer;
+    use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+
+    let null = serde_json::Value::Null;
+    let field = |name: &str| config.and_then(|c| c.get(name)).unwrap_or(&null);
+    let bad = |name: &str, want: &str| LlmError::Config {
+        path: config_path.display().to_string(),
+        message: format!("{name} = {}: expected {want}", field(name)),
+    };
+    let flag = |name: &str, default: bool| -> Result<bool> {
+        match field(name) {
+            serde_json::Value::Null => Ok(default),
+            serde_json::Value::Bool(b) => Ok(*b),
+            _ => Err(bad(name, "true or false")),
+        }
+    };
+    let token = |name: &str, default: &str| -> Result<String> {
+        match field(name) {
+            serde_json::Value::Null => Ok(default.to_string()),
+            serde_json::Value::String(s) => Ok(s.clone()),
+            // transformers also writes AddedToken objects: {"content": "[CLS]", ...}
+            serde_json::Value::Object(o) => o
+                .get("content")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+                .ok_or_else(|| bad(name, "a token string")),
+            _ => Err(bad(name, "a token string")),
+        }
+    };
+    let lowercase = flag("do_lower_case", true)?;
+    let chinese = flag("tokenize_chinese_chars", true)?;
+    let strip_accents = match field("strip_accents") {
+        serde_json::Value::Null => None,
+        serde_json::Value::Bool(b) => Some(*b),
+        _ => return Err(bad("strip_accents", "true, false or null")),
+    };
+    let unk = token("unk_token", "[UNK]")?;
+    let sep = token("sep_token", "[SEP]")?;
+    let pad = token("pad_token", "[PAD]")?;
+    let cls = token("cls_token", "[CLS]")?;
+    let mask = token("mask_token", "[MASK]")?;
+
+    let vocab_file = vocab_path.display().to_string();
+    let model = WordPiece::from_file(&vocab_file)
+        .unk_token(unk.clone())
+        .continuing_subword_prefix("##".into())
+        .max_input_chars_per_word(100)
+        .build()
+        .map_err(|e| LlmError::Tokenizer(format!("{vocab_file}: {e}")))?;
+    let mut tok = Tokenizer::new(model);
+    let id_of = |t: &str, tok: &Tokenizer| -> Result<u32> {
+        tok.token_to_id(t).ok_or_else(|| {
+            LlmError::Tokenizer(format!(
+                "{vocab_file}: the special token {t} is not in the vocabulary"
+            ))
+        })
+    };
+    let (cls_id, sep_id) = (id_of(&cls, &tok)?, id_of(&sep, &tok)?);
+    id_of(&unk, &tok)?;
+    tok.with_normalizer(Some(BertNormalizer::new(
+        true,
+        chinese,
+        strip_accents,
+        lowercase,
+    )));
+    tok.with_pre_tokenizer(Some(BertPreTokenizer));
+    let post = TemplateProcessing::builder()
+        .try_single(format!("{cls} $A {sep}"))
+        .and_then(|b| b.try_pair(format!("{cls} $A {sep} $B:1 {sep}:1")))
+        .map_err(tok_err)?
+        .special_tokens(vec![(cls.clone(), cls_id), (sep.clone(), sep_id)])
+        .build()
+        .map_err(tok_err)?;
+    tok.with_post_processor(Some(post));
+    tok.with_decoder(Some(WordPieceDecoder::new("##".into(), true)));
+    // transformers adds the special tokens that are in the vocabulary as special added tokens (in this
+    // order: unk, sep, pad, cls, mask); a name missing from the vocabulary (a custom mask) is skipped.
+    let specials: Vec<AddedToken> = [&unk, &sep, &pad, &cls, &mask]
+        .into_iter()
+        .filter(|t| tok.token_to_id(t).is_some())
+        .map(|t| AddedToken::from(t.clone(), true))
+        .collect();
+    tok.add_special_tokens(&specials);
+    Ok(tok)
+}
+
 /// Token ids of `text`; with `add_special`, the tokenizer's template (`<s>` first, or `[CLS] … [SEP]`).
 ///
 /// # Errors
@@ -225,6 +338,24 @@ pub fn decode(tok: &Tokenizer, ids: &[u32]) -> Result<String> {
         ));
     }
     tok.decode(ids, true).map_err(tok_err)
+}
+
+/// The text of `ids` with the special tokens kept (`<s>`, `</s>`, …), as transformers'
+/// `tokenizer.decode(ids)` does by default (`skip_special_tokens=False`). Cohen et al.'s environment
+/// decodes the student's reply this way before the reward model reads it.
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_keeping_special(tok: &Tokenizer, ids: &[u32]) -> Result<String> {
+    let size = tok.get_vocab_size(true);
+    if let Some(bad) = ids.iter().find(|&&id| id as usize >= size) {
+        return Err(LlmError::invalid(
+            "token id",
+            bad,
+            "an id below the vocabulary size",
+        ));
+    }
+    tok.decode(ids, false).map_err(tok_err)
 }
 
 /// The token ids of `name` (e.g. `"Teacher:"`) as it is tokenised inside `prompt` — Cohen's trick

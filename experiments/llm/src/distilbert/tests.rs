@@ -772,3 +772,33 @@ fn score_texts_adds_special_tokens_and_truncates_before_them() {
         Err(LlmError::InvalidArgument { .. })
     ));
 }
+
+/// candle 0.9's CUDA and MKL matmuls take a 2-D operand only when its last stride is 1 and its row
+/// stride equals its width (or it is the transpose of such a layout); its CPU matmul takes any strides.
+/// This is the rule of `gemm_config` in candle-core's cuda_backend and of the MKL path of cpu_backend.
+fn blas_accepts(t: &Tensor) -> bool {
+    let (m, k) = t.dims2().unwrap();
+    let s = t.stride();
+    (s[1] == 1 && (s[0] == k || m == 1)) || (s[0] == 1 && (s[1] == m || k == 1))
+}
+
+/// Issue 11 §2: the pooled `[CLS]` rows fed to `pre_classifier` were the strided view `x[:, 0]`,
+/// which CUDA/MKL reject for batch ≥ 2; they must be a contiguous copy with the same values.
+#[test]
+fn pooled_cls_rows_are_contiguous_for_cuda_and_mkl() {
+    let x = Tensor::arange(0f32, 3.0 * 5.0 * 8.0, &Device::Cpu)
+        .unwrap()
+        .reshape((3, 5, 8))
+        .unwrap();
+    let view = x.i((.., 0)).unwrap();
+    assert!(
+        !blas_accepts(&view),
+        "the plain index is the layout CUDA rejected"
+    );
+    let pooled = cls_rows(&x).unwrap();
+    assert!(blas_accepts(&pooled) && pooled.is_contiguous());
+    assert_eq!(
+        pooled.to_vec2::<f32>().unwrap(),
+        view.to_vec2::<f32>().unwrap()
+    );
+}

@@ -387,7 +387,7 @@ fn moe_block_matches_dense_reference() {
     let x = Tensor::from_vec(xs.clone(), (n, cfg.hidden_size), &Device::Cpu).unwrap();
     for layer in 0..cfg.num_hidden_layers {
         let moe = &model.layers[layer].block_sparse_moe;
-        let got = moe.forward(&x).unwrap().to_vec2::<f32>().unwrap();
+        let got = moe.forward(&x, None).unwrap().to_vec2::<f32>().unwrap();
         let want: Vec<Vec<f64>> = xs
             .chunks(cfg.hidden_size)
             .map(|row| {
@@ -1085,4 +1085,94 @@ fn parses_the_mixtral_8x7b_config_and_counts_its_parameters() {
     // Round trip.
     let back: MixtralConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
     assert_eq!(back, cfg);
+}
+
+/// Issue 11 §2: a transformers-5 config.json keeps θ in `rope_parameters`; it used to be ignored (θ
+/// defaulted to 1e6: wrong logits, no error).
+#[test]
+fn reads_rope_theta_from_both_config_layouts() {
+    let base = r#""vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 64"#;
+    let parse =
+        |extra: &str| serde_json::from_str::<MixtralConfig>(&format!("{{{base}, {extra}}}"));
+    // transformers 5
+    let v5 = parse(r#""rope_parameters": {"rope_theta": 10000.0, "rope_type": "default"}, "head_dim": null, "dtype": "float32""#)
+        .unwrap();
+    assert_eq!(v5.rope_theta, 1e4);
+    assert_eq!(v5.head_dim, None);
+    // transformers 4
+    let v4 = parse(r#""rope_theta": 500000.0, "rope_scaling": null"#).unwrap();
+    assert_eq!(v4.rope_theta, 5e5);
+    // both, agreeing: fine; disagreeing: refused naming both
+    assert_eq!(
+        parse(r#""rope_theta": 250.0, "rope_parameters": {"rope_theta": 250.0, "rope_type": "default"}"#)
+            .unwrap()
+            .rope_theta,
+        250.0
+    );
+    let err = parse(r#""rope_theta": 1.0, "rope_parameters": {"rope_theta": 2.0}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("disagrees"), "{err}");
+    // rope_parameters without θ keeps the default
+    assert_eq!(
+        parse(r#""rope_parameters": {"rope_type": "default"}"#)
+            .unwrap()
+            .rope_theta,
+        1e6
+    );
+    // the models built from the two layouts differ exactly as their θ do
+    assert_ne!(v5.rope_theta, default_rope_theta());
+}
+
+/// Issue 11 §2: RoPE scaling we do not implement is refused naming its type, in either layout.
+#[test]
+fn refuses_rope_scaling_naming_its_type() {
+    let base = r#""vocab_size": 10, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 64"#;
+    let parse =
+        |extra: &str| serde_json::from_str::<MixtralConfig>(&format!("{{{base}, {extra}}}"));
+    for (extra, name) in [
+        (
+            r#""rope_parameters": {"rope_theta": 1e6, "rope_type": "yarn", "factor": 4.0}"#,
+            "yarn",
+        ),
+        (
+            r#""rope_scaling": {"type": "linear", "factor": 2.0}"#,
+            "linear",
+        ),
+        (
+            r#""rope_scaling": {"rope_type": "llama3", "factor": 8.0}"#,
+            "llama3",
+        ),
+    ] {
+        let err = parse(extra).unwrap_err().to_string();
+        assert!(
+            err.contains(name) && err.contains("not implemented"),
+            "{err}"
+        );
+    }
+    let err = parse(r#""rope_parameters": 3"#).unwrap_err().to_string();
+    assert!(err.contains("rope_parameters"), "{err}");
+    // a default-typed rope_scaling object is plain RoPE
+    parse(r#""rope_scaling": {"rope_type": "default"}"#).unwrap();
+}
+
+/// Issue 11 §2: the router logits of `forward_with_router_logits` are the gate of the normalised
+/// post-attention stream, and the forward outputs are those of `forward`.
+#[test]
+fn router_logits_come_with_an_unchanged_forward() {
+    let cfg = cfg_with(37, 2, None, false);
+    let (model, _) = seeded(&cfg, 5);
+    let ids = ids_tensor(&[&random_ids(6, 37, 1)]);
+    let plain = model.forward(&ids, &mut model.new_cache(), 2).unwrap();
+    let (out, router) = model
+        .forward_with_router_logits(&ids, &mut model.new_cache(), 2)
+        .unwrap();
+    assert_eq!(router.len(), 2);
+    assert_eq!(router[0].dims(), &[6, cfg.num_local_experts]);
+    assert_eq!(
+        max_abs_diff(&rows_of(&plain.logits, 0), &rows_of(&out.logits, 0)),
+        0.0
+    );
 }

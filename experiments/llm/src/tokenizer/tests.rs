@@ -288,3 +288,56 @@ fn find_subsequence_counts_overlaps() {
     assert_eq!(find_subsequence(&[1, 2], &[1, 2, 3]), Vec::<usize>::new());
     assert_eq!(find_subsequence(&[1, 2], &[]), Vec::<usize>::new());
 }
+
+/// Issue 11 §2: the reward text keeps special tokens (`</s>` …), as transformers' `decode(ids)` does
+/// by default in the authors' environment; `decode` (our default elsewhere) drops them.
+#[test]
+fn decode_keeping_special_keeps_the_special_tokens() {
+    let tok = lm();
+    let mut ids = encode(tok, "hi there", true).unwrap();
+    ids.push(EOS_ID);
+    ids.extend(encode(tok, " again", false).unwrap());
+    let kept = decode_keeping_special(tok, &ids).unwrap();
+    assert_eq!(kept, "<s>hi there</s> again");
+    assert_eq!(decode(tok, &ids).unwrap(), "hi there again");
+    assert!(decode_keeping_special(tok, &[1_000_000]).is_err());
+}
+
+/// Issue 11 §2: a BERT checkpoint with `vocab.txt` and no `tokenizer.json` gets transformers'
+/// WordPiece pipeline, lower-casing (and accent stripping) as `do_lower_case` says.
+#[test]
+fn bert_wordpiece_follows_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let vocab = dir.path().join("vocab.txt");
+    std::fs::write(
+        &vocab,
+        "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\ngood\n##s\ncafe\n!\nThe\nCafé\n",
+    )
+    .unwrap();
+    let cfg_path = dir.path().join("tokenizer_config.json");
+    let uncased = bert_wordpiece_from_vocab(&vocab, None, &cfg_path).unwrap();
+    assert_eq!(
+        encode(&uncased, "The goods Café!", true).unwrap(),
+        vec![2, 5, 6, 7, 8, 9, 3]
+    );
+    assert_eq!(
+        decode_keeping_special(&uncased, &[2, 5, 6, 7, 3]).unwrap(),
+        "[CLS] the goods [SEP]"
+    );
+    let cased_cfg = serde_json::json!({"do_lower_case": false});
+    let cased = bert_wordpiece_from_vocab(&vocab, Some(&cased_cfg), &cfg_path).unwrap();
+    assert_eq!(
+        encode(&cased, "The Café the [SEP]", true).unwrap(),
+        vec![2, 10, 11, 5, 3, 3]
+    );
+    let bad = serde_json::json!({"do_lower_case": "yes"});
+    let err = bert_wordpiece_from_vocab(&vocab, Some(&bad), &cfg_path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("do_lower_case"), "{err}");
+    std::fs::write(&vocab, "a\nb\n").unwrap();
+    let err = bert_wordpiece_from_vocab(&vocab, None, &cfg_path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[CLS]") || err.contains("[UNK]"), "{err}");
+}
