@@ -15,9 +15,13 @@
 //! found; otherwise the numbers recorded in `results/summary.md` are shown and labelled so.
 //! `cohen` has no baseline: it prints its own table of rows (one per size) and growth exponents,
 //! and with `--json` contributes one key `cohen.<row>` per row.
+//! `llm` (feature `llm`; see [`llm`]) prints its own table beside PyTorch/transformers and with
+//! `--json` contributes `llm.score`, `llm.generate`, `llm.reward`, `llm.ppo`.
 
 mod baseline;
 pub mod cohen;
+#[cfg(feature = "llm")]
+pub mod llm;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -34,7 +38,7 @@ pub use baseline::{locate_baselines, parse_summary, Measured, Recorded};
 /// `bench.py`'s seed.
 pub const SEED: u64 = 20_241_124;
 /// The benchmark names, in run order.
-pub const NAMES: [&str; 5] = ["tilt", "sample_t3", "hill", "tails", "cohen"];
+pub const NAMES: [&str; 6] = ["tilt", "sample_t3", "hill", "tails", "cohen", "llm"];
 
 /// The workloads that have a NumPy baseline in `bench.py`.
 pub const BASELINE_NAMES: [&str; 3] = ["tilt", "sample_t3", "hill"];
@@ -239,6 +243,27 @@ fn run_ours(name: &str, repeats: usize) -> anyhow::Result<Timing> {
     }
 }
 
+/// The `llm` workloads: prints their table beside PyTorch (unless `json`) and returns the JSON
+/// entries `llm.<row>` (median seconds).
+fn run_llm(repeats: usize, baseline: bool, json: bool) -> anyhow::Result<Vec<(String, f64)>> {
+    #[cfg(feature = "llm")]
+    {
+        let b = llm::run(repeats, baseline && !json)?;
+        if !json {
+            llm::print(&b);
+        }
+        Ok(b.rows
+            .iter()
+            .map(|r| (format!("llm.{}", r.name), r.secs))
+            .collect())
+    }
+    #[cfg(not(feature = "llm"))]
+    {
+        let _ = (repeats, baseline, json);
+        bail!("the `llm` benchmark needs the cargo feature `llm` (cargo build --release --features llm)")
+    }
+}
+
 /// Runs the benchmarks selected by `only` (all if empty): prints a table of ours vs the
 /// NumPy baseline and the performance targets, or `{name: median_seconds}` with `json`
 /// (then no baseline is run).
@@ -252,7 +277,11 @@ pub fn cli(
         bail!("--repeats must be >= 1");
     }
     let names: Vec<&str> = if only.is_empty() {
-        NAMES.to_vec()
+        // `llm` only where the LLM stack is compiled in
+        NAMES
+            .into_iter()
+            .filter(|&n| n != "llm" || cfg!(feature = "llm"))
+            .collect()
     } else {
         let mut v = Vec::new();
         for o in only.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -273,10 +302,15 @@ pub fn cli(
     let load_before = load_average();
     let mut ours = Vec::new();
     let mut cohen_rows = None;
+    let mut llm_rows = Vec::new();
     for &name in &names {
         eprintln!("[{name}] ours ...");
         if name == "cohen" {
             cohen_rows = Some(cohen::run(repeats)?);
+            continue;
+        }
+        if name == "llm" {
+            llm_rows = run_llm(repeats, baseline, json)?;
             continue;
         }
         let t = run_ours(name, repeats)?;
@@ -293,6 +327,9 @@ pub fn cli(
             .collect();
         for (n, secs) in cohen_rows.iter().flatten() {
             map.insert(format!("cohen.{n}"), (*secs).into());
+        }
+        for (n, secs) in &llm_rows {
+            map.insert(n.clone(), (*secs).into());
         }
         println!("{}", serde_json::Value::Object(map));
         return Ok(ExitCode::SUCCESS);
