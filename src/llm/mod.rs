@@ -7,5 +7,6 @@
 pub mod checks;
 pub mod cli;
 pub mod figures;
+pub mod plan;
 pub mod probe;
 pub mod validate;

@@ -7,6 +7,8 @@
 //! |---|---|---|
 //! | [`checkpoint`] | a model directory in the Hugging Face layout (or a local HF cache entry): config, safetensors (single or sharded, mmapped), tokenizer; typed errors | HF conventions |
 //! | [`mixtral`] | the base policy: Mixtral architecture (sparse MoE, RoPE, GQA, sliding window) with per-position logits, exact sequence log-probs, last hidden states and a batched KV cache | Cohen et al. 2024 §5 (Mixtral-8x7B base) |
+//! | [`quant`] | base-model weights in NF4 (bitsandbytes' algorithm, double-quantised absmax, dequantised per forward) or q8_0 | Cohen et al. 2024 §5 (Mixtral loaded in NF4) |
+//! | [`plan`] | the memory plan of an experiment config per device, before anything is loaded | — |
 //! | [`sampler`] | our seeded sampler (temperature, top-p) on ChaCha8 | — |
 //! | [`distilbert`] | DistilBERT sequence classifier with the HF `pre_classifier`/`classifier` heads; the Cohen reward convention | Cohen et al. 2024 §5 (distilbert-sst2) |
 //! | [`tokenizer`] | tokenizers built here for the tiny models (byte-level BPE trained on the synthetic corpus) | — |
@@ -34,8 +36,10 @@ pub mod experiment;
 pub mod kl_budget;
 pub mod load;
 pub mod mixtral;
+pub mod plan;
 pub mod ppo;
 pub mod probe;
+pub mod quant;
 pub mod sampler;
 pub mod silence;
 pub mod silence_price;
