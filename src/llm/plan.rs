@@ -4,6 +4,7 @@
 //! devices present or a named card (`h100-80gb`, `a100-80gb`, `h200-141gb`, ...).
 //! Exit 0 whether or not it fits (the answer is the output); 1 on bad input.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,10 +42,14 @@ pub fn run(a: PlanArgs) -> anyhow::Result<ExitCode> {
     // or on cuda:0 when a card is named.
     let default = if a.device.is_some() { "cuda:0" } else { "cpu" };
     let p = plan(&cfg, &models, default, &memory)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&p)?);
+    let text = if a.json {
+        serde_json::to_string_pretty(&p)? + "\n"
     } else {
-        print!("{}", p.render());
+        p.render()
+    };
+    // A closed pipe (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,8 @@
 mod cli;
 #[cfg(feature = "llm")]
 mod llm_cli;
+#[cfg(feature = "llm")]
+mod llm_plan;
 mod prob_props;
 mod strategies;
 mod tails_cli;

@@ -518,6 +518,9 @@ pub fn plan(
     default_device: &str,
     memory: &Memory,
 ) -> Result<Plan> {
+    if let Memory::Card(c) = memory {
+        card_bytes(c)?;
+    }
     let items = items(cfg, models, default_device)?;
     let mut by_dev: BTreeMap<DeviceName, Vec<PlanItem>> = BTreeMap::new();
     for (d, i) in items {
