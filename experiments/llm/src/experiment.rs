@@ -225,13 +225,19 @@ pub fn run(
     let dtype = parse_dtype(&cfg.dtype)?;
     let place = Placement::open(cfg, device)?;
     let models = crate::plan::Models::read(cfg)?;
-    crate::plan::plan(
-        cfg,
-        &models,
-        &device_name(device),
-        &crate::plan::Memory::Present,
-    )?
-    .require_fit("memory plan")?;
+    // The devices opened; without nvidia-smi a CUDA card's memory is unknown, and the check is
+    // left to the card (the CPU's memory is always known).
+    let cuda_unmeasured =
+        (place.base.is_cuda() || place.agent.is_cuda()) && !crate::plan::nvidia_smi_available();
+    if !cuda_unmeasured {
+        crate::plan::plan(
+            cfg,
+            &models,
+            &device_name(device),
+            &crate::plan::Memory::Present,
+        )?
+        .require_fit("memory plan")?;
+    }
     let (base, lm_tok) =
         crate::load::mixtral_quantized(&cfg.base, dtype, cfg.base_quantization, &place.base)?;
     let (reward, rw_tok) = crate::load::distilbert(&cfg.reward, dtype, &place.base)?;

@@ -465,6 +465,11 @@ fn host_memory() -> Result<u64> {
         })
 }
 
+/// Whether `nvidia-smi` answers here (the source of the CUDA devices' memory).
+pub fn nvidia_smi_available() -> bool {
+    gpu_memory().is_some()
+}
+
 /// `memory.total` of every GPU `nvidia-smi` lists, bytes by index.
 fn gpu_memory() -> Option<BTreeMap<usize, u64>> {
     let out = std::process::Command::new("nvidia-smi")
