@@ -24,7 +24,7 @@ use candle_core::{DType, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{ChatConfig, ChatEnv};
-use crate::plan::DeviceName;
+use crate::device::{device_name, open_device, DeviceName};
 use crate::ppo::{EpisodeStats, Observer, PpoConfig, TrainOutcome, Trainer};
 use crate::quant::BaseQuantization;
 use crate::{LlmError, Result};
@@ -105,32 +105,6 @@ impl ExperimentConfig {
             DeviceName::parse("agent_device", d)?;
         }
         Ok(())
-    }
-}
-
-/// The name of a candle device (`cpu`, `cuda:N`).
-pub fn device_name(device: &Device) -> String {
-    match device.location() {
-        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
-        _ => "cpu".to_string(),
-    }
-}
-
-/// Opens a device by name (`cpu` and `cpu:N` are the CPU).
-///
-/// # Errors
-/// [`LlmError::InvalidArgument`] for a name that does not parse; [`LlmError::Config`] naming the
-/// device when CUDA cannot open it (absent, or a build without `cuda`).
-pub fn open_device(key: &'static str, name: &str) -> Result<Device> {
-    match DeviceName::parse(key, name)? {
-        DeviceName::Cpu(_) => Ok(Device::Cpu),
-        DeviceName::Cuda(n) => Device::new_cuda(n).map_err(|e| LlmError::Config {
-            path: format!("{key} = {name}"),
-            message: format!(
-                "device absent or unusable: {} (build with --features cuda on a machine with that GPU)",
-                LlmError::from(e)
-            ),
-        }),
     }
 }
 

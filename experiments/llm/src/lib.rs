@@ -21,6 +21,7 @@
 //! | [`chat`] | the chat environment: named speakers, frozen base LM as the other speaker, sentiment reward | Cohen et al. 2024 §3.3 |
 //! | [`ppo`] | PPO with a per-episode KL budget, metrics, checkpoint/resume | Cohen et al. 2024 §3.6, §3.8 |
 //! | [`silence`] | the silence world: exact toy base LM + deterministic responder (check C8) | spec C8 |
+//! | [`device`] | device names of the configs (`cpu`, `cpu:N` stand-ins, `cuda:N`) and their candle devices | — |
 //! | [`experiment`] | one configured run of the LLM experiment (TOML), training + evaluation | Cohen et al. 2024 §5 |
 // `deny`, not `forbid`: checkpoint.rs memory-maps weights (candle's mmap constructor is `unsafe`), in one
 // function with its SAFETY argument.
@@ -30,6 +31,7 @@ pub mod agent;
 pub mod chat;
 pub mod checkpoint;
 pub mod corpus;
+pub mod device;
 pub mod distilbert;
 pub mod error;
 pub mod experiment;

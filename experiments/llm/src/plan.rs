@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::device::DeviceName;
 use crate::distilbert::DistilBertConfig;
 use crate::experiment::ExperimentConfig;
 use crate::mixtral::MixtralConfig;
@@ -133,49 +134,6 @@ pub enum Memory {
     Card(String),
     /// Explicit totals in bytes by device name (tests).
     Given(BTreeMap<String, u64>),
-}
-
-/// A device name in configs: `cpu`, `cpu:N`, `cuda` or `cuda:N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DeviceName {
-    /// The CPU; `N` > 0 is a stand-in for a second device in tests (the same memory).
-    Cpu(usize),
-    /// CUDA device `N`.
-    Cuda(usize),
-}
-
-impl DeviceName {
-    /// Parses `cpu`, `cpu:N`, `cuda`, `cuda:N`.
-    ///
-    /// # Errors
-    /// [`LlmError::InvalidArgument`] naming `key` and the value.
-    pub fn parse(key: &'static str, s: &str) -> Result<Self> {
-        let bad = || LlmError::invalid(key, s, "cpu, cpu:N, cuda or cuda:N");
-        let (kind, ord) = match s.split_once(':') {
-            Some((k, n)) => (k, n.parse::<usize>().map_err(|_| bad())?),
-            None => (s, 0),
-        };
-        match kind {
-            "cpu" => Ok(DeviceName::Cpu(ord)),
-            "cuda" => Ok(DeviceName::Cuda(ord)),
-            _ => Err(bad()),
-        }
-    }
-
-    /// Whether this is a CPU (or a CPU stand-in).
-    pub fn is_cpu(self) -> bool {
-        matches!(self, DeviceName::Cpu(_))
-    }
-}
-
-impl std::fmt::Display for DeviceName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DeviceName::Cpu(0) => write!(f, "cpu"),
-            DeviceName::Cpu(n) => write!(f, "cpu:{n}"),
-            DeviceName::Cuda(n) => write!(f, "cuda:{n}"),
-        }
-    }
 }
 
 /// The configs the plan reads (never the weights).

@@ -10,7 +10,7 @@ use goodhart_llm::quant::{BaseQuantization, Nf4Host, Nf4Weight};
 
 fn gpu() -> Device {
     let name = std::env::var("GOODHART_GPU_DEVICE").unwrap_or_else(|_| "cuda:0".into());
-    goodhart_llm::experiment::open_device("GOODHART_GPU_DEVICE", &name).unwrap()
+    goodhart_llm::device::open_device("GOODHART_GPU_DEVICE", &name).unwrap()
 }
 
 #[test]
