@@ -63,6 +63,9 @@ pub enum LlmCommand {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+    /// The memory plan of a training config per device, before anything is loaded; whether it fits
+    /// the devices present or a named card (--device h100-80gb).
+    Plan(crate::llm::plan::PlanArgs),
     /// The CPU validation pass of the KL-budget experiment on the small trained models: budgets
     /// 10 and 20 nats x two chat lengths x seeds; figures and a verdict.
     Validate(crate::llm::validate::ValidateArgs),
@@ -108,6 +111,7 @@ pub fn run(args: &[String], quiet: bool) -> anyhow::Result<ExitCode> {
         LlmCommand::Validate(a) => crate::llm::validate::run(a, quiet),
         LlmCommand::Score(a) => crate::llm::score::run(a),
         LlmCommand::Reward(a) => crate::llm::reward::run(a),
+        LlmCommand::Plan(a) => crate::llm::plan::run(a),
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod cli;
 pub mod figures;
+pub mod plan;
 pub mod probe;
 pub mod reward;
 pub mod score;

@@ -188,6 +188,9 @@ fn experiment(
         reward: models.join("distilbert"),
         dtype: "f32".into(),
         eval_rounds: 4,
+        base_quantization: Default::default(),
+        base_device: None,
+        agent_device: None,
         chat,
         ppo,
     }

@@ -5,6 +5,7 @@ mod cli;
 mod llm_cli;
 #[cfg(feature = "llm")]
 mod llm_score_reward;
+mod llm_plan;
 mod prob_props;
 mod strategies;
 mod tails_cli;

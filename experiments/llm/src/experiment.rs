@@ -5,8 +5,18 @@
 //! (budget 0: `x = b` exactly).
 //!
 //! The configuration is a TOML file ([`ExperimentConfig`], unknown keys are errors);
-//! `experiments/configs/gpu-mixtral.toml` is the paper's setting and `cpu-small.toml` the
-//! validation pass on the small models trained here.
+//! `experiments/configs/gpu-mixtral.toml` is the paper's setting (NF4 base and reward on one card,
+//! agent on another), `gpu-mixtral-h200.toml` the same on one 141 GB card in bf16, and
+//! `cpu-small.toml` the validation pass on the small models trained here.
+//!
+//! **Placement.** `base_device` holds the base model and the reward model, `agent_device` the actor,
+//! critic and PPO (the authors' split over two cards); either defaults to the device the caller
+//! passes (`llm train --device`). Names: `cpu`, `cuda`, `cuda:N`, and `cpu:N`, a CPU stand-in for a
+//! second device so that the two-device path runs in CPU tests (candle has one CPU device, so
+//! `cpu:1` is the same memory). Observations cross from the base device to the agent device
+//! explicitly ([`crate::ppo`]), as two CUDA devices need. Before any weights are read, [`run`]
+//! opens both devices (an absent one is a one-line error) and checks the memory plan
+//! ([`crate::plan`]), refusing a plan that does not fit and naming its largest item.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +24,9 @@ use candle_core::{DType, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{ChatConfig, ChatEnv};
+use crate::device::{device_name, open_device, DeviceName};
 use crate::ppo::{EpisodeStats, Observer, PpoConfig, TrainOutcome, Trainer};
+use crate::quant::BaseQuantization;
 use crate::{LlmError, Result};
 
 /// One run of the experiment.
@@ -31,6 +43,16 @@ pub struct ExperimentConfig {
     /// Evaluation rounds (of `n_envs` episodes each) after training.
     #[serde(default = "default_eval_rounds")]
     pub eval_rounds: usize,
+    /// How the base model's decoder linear layers are held: "none", "nf4" (bitsandbytes NF4 with
+    /// double quantisation, the authors' choice) or "q8_0".
+    #[serde(default)]
+    pub base_quantization: BaseQuantization,
+    /// Device of the base and reward models (`cpu`, `cpu:N`, `cuda`, `cuda:N`); default: the caller's.
+    #[serde(default)]
+    pub base_device: Option<String>,
+    /// Device of the actor, critic and PPO; default: the caller's.
+    #[serde(default)]
+    pub agent_device: Option<String>,
     /// The chat environment.
     pub chat: ChatConfig,
     /// PPO and the budget.
@@ -76,7 +98,50 @@ impl ExperimentConfig {
         self.chat.validate()?;
         self.ppo.validate()?;
         parse_dtype(&self.dtype)?;
+        if let Some(d) = &self.base_device {
+            DeviceName::parse("base_device", d)?;
+        }
+        if let Some(d) = &self.agent_device {
+            DeviceName::parse("agent_device", d)?;
+        }
         Ok(())
+    }
+}
+
+/// Where the parts of a run live.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Name of the base (and reward) device.
+    pub base_name: String,
+    /// The base (and reward) device.
+    pub base: Device,
+    /// Name of the agent device.
+    pub agent_name: String,
+    /// The agent (actor, critic, PPO) device.
+    pub agent: Device,
+}
+
+impl Placement {
+    /// The config's devices, each defaulting to `default`.
+    ///
+    /// # Errors
+    /// As [`open_device`].
+    pub fn open(cfg: &ExperimentConfig, default: &Device) -> Result<Self> {
+        let default_name = device_name(default);
+        let open = |key: &'static str, name: &Option<String>| -> Result<(String, Device)> {
+            match name {
+                Some(n) => Ok((n.clone(), open_device(key, n)?)),
+                None => Ok((default_name.clone(), default.clone())),
+            }
+        };
+        let (base_name, base) = open("base_device", &cfg.base_device)?;
+        let (agent_name, agent) = open("agent_device", &cfg.agent_device)?;
+        Ok(Placement {
+            base_name,
+            base,
+            agent_name,
+            agent,
+        })
     }
 }
 
@@ -115,11 +180,15 @@ pub fn mean_of(eps: &[EpisodeStats], f: impl Fn(&EpisodeStats) -> f64) -> f64 {
 }
 
 /// Runs training (resuming from `checkpoint` when it holds one of the same configuration) and
-/// the evaluation.
+/// the evaluation. `device` is the device of the parts the config does not place.
+///
+/// First, before any weights are read: opens the config's devices and checks the memory plan
+/// ([`crate::plan`]) against the devices present.
 ///
 /// # Errors
-/// Loading errors (typed), a reward model that is not a 2-class classifier, environment and model
-/// errors, [`LlmError::Interrupted`] (checkpoint kept).
+/// An absent device; a plan that does not fit (naming the device and its largest item); loading
+/// errors (typed), a reward model that is not a 2-class classifier, environment and model errors,
+/// [`LlmError::Interrupted`] (checkpoint kept).
 pub fn run(
     cfg: &ExperimentConfig,
     device: &Device,
@@ -128,10 +197,27 @@ pub fn run(
 ) -> Result<ExperimentOutcome> {
     cfg.validate()?;
     let dtype = parse_dtype(&cfg.dtype)?;
-    let (base, lm_tok) = crate::load::mixtral(&cfg.base, dtype, device)?;
-    let (reward, rw_tok) = crate::load::distilbert(&cfg.reward, dtype, device)?;
+    let place = Placement::open(cfg, device)?;
+    let models = crate::plan::Models::read(cfg)?;
+    // The devices opened; without nvidia-smi a CUDA card's memory is unknown, and the check is
+    // left to the card (the CPU's memory is always known).
+    let cuda_unmeasured =
+        (place.base.is_cuda() || place.agent.is_cuda()) && !crate::plan::nvidia_smi_available();
+    if !cuda_unmeasured {
+        crate::plan::plan(
+            cfg,
+            &models,
+            &device_name(device),
+            &crate::plan::Memory::Present,
+        )?
+        .require_fit("memory plan")?;
+    }
+    let (base, lm_tok) =
+        crate::load::mixtral_quantized(&cfg.base, dtype, cfg.base_quantization, &place.base)?;
+    let (reward, rw_tok) = crate::load::distilbert(&cfg.reward, dtype, &place.base)?;
     let mut env = ChatEnv::new(&base, &reward, &lm_tok, &rw_tok, cfg.chat.clone())?;
-    let mut trainer = Trainer::new(cfg.ppo.clone(), env.state_dim(), env.vocab_size(), device)?;
+    let agent = &place.agent;
+    let mut trainer = Trainer::new(cfg.ppo.clone(), env.state_dim(), env.vocab_size(), agent)?;
     if let Some(dir) = checkpoint {
         if Trainer::has_checkpoint(dir) {
             trainer.resume(dir)?;
@@ -142,7 +228,7 @@ pub fn run(
     let eval_transcript = crate::ppo::Environment::transcript(&env, 0)?;
     let mut base_cfg = cfg.ppo.clone();
     base_cfg.budget_nats = 0.0;
-    let base_policy = Trainer::new(base_cfg, env.state_dim(), env.vocab_size(), device)?;
+    let base_policy = Trainer::new(base_cfg, env.state_dim(), env.vocab_size(), agent)?;
     let base_eval = base_policy.evaluate(&mut env, cfg.eval_rounds)?;
     Ok(ExperimentOutcome {
         train,

@@ -7,6 +7,8 @@
 //! |---|---|---|
 //! | [`checkpoint`] | a model directory in the Hugging Face layout (or a local HF cache entry): config, safetensors (single or sharded, mmapped), tokenizer; typed errors | HF conventions |
 //! | [`mixtral`] | the base policy: Mixtral architecture (sparse MoE, RoPE, GQA, sliding window) with per-position logits, exact sequence log-probs, last hidden states and a batched KV cache | Cohen et al. 2024 §5 (Mixtral-8x7B base) |
+//! | [`quant`] | base-model weights in NF4 (bitsandbytes' algorithm, double-quantised absmax, dequantised per forward) or q8_0 | Cohen et al. 2024 §5 (Mixtral loaded in NF4) |
+//! | [`plan`] | the memory plan of an experiment config per device, before anything is loaded | — |
 //! | [`sampler`] | our seeded sampler (temperature, top-p) on ChaCha8 | — |
 //! | [`distilbert`] | DistilBERT sequence classifier with the HF `pre_classifier`/`classifier` heads; the Cohen reward convention | Cohen et al. 2024 §5 (distilbert-sst2) |
 //! | [`tokenizer`] | tokenizers built here for the tiny models (byte-level BPE trained on the synthetic corpus) | — |
@@ -19,6 +21,7 @@
 //! | [`chat`] | the chat environment: named speakers, frozen base LM as the other speaker, sentiment reward | Cohen et al. 2024 §3.3 |
 //! | [`ppo`] | PPO with a per-episode KL budget, metrics, checkpoint/resume | Cohen et al. 2024 §3.6, §3.8 |
 //! | [`silence`] | the silence world: exact toy base LM + deterministic responder (check C8) | spec C8 |
+//! | [`device`] | device names of the configs (`cpu`, `cpu:N` stand-ins, `cuda:N`) and their candle devices | — |
 //! | [`experiment`] | one configured run of the LLM experiment (TOML), training + evaluation | Cohen et al. 2024 §5 |
 // `deny`, not `forbid`: checkpoint.rs memory-maps weights (candle's mmap constructor is `unsafe`), in one
 // function with its SAFETY argument.
@@ -28,14 +31,17 @@ pub mod agent;
 pub mod chat;
 pub mod checkpoint;
 pub mod corpus;
+pub mod device;
 pub mod distilbert;
 pub mod error;
 pub mod experiment;
 pub mod kl_budget;
 pub mod load;
 pub mod mixtral;
+pub mod plan;
 pub mod ppo;
 pub mod probe;
+pub mod quant;
 pub mod sampler;
 pub mod silence;
 pub mod silence_price;

@@ -10,6 +10,7 @@ use tokenizers::Tokenizer;
 use crate::checkpoint::ModelDir;
 use crate::distilbert::{DistilBertClassifier, DistilBertConfig};
 use crate::mixtral::{Mixtral, MixtralConfig};
+use crate::quant::BaseQuantization;
 use crate::{LlmError, Result};
 
 /// A Mixtral-architecture causal LM and its tokenizer from `path`.
@@ -18,13 +19,27 @@ use crate::{LlmError, Result};
 /// The typed errors of [`ModelDir`] (missing file, tensor, shape or dtype mismatch), an invalid
 /// config, a tokenizer/model vocabulary mismatch.
 pub fn mixtral(path: &Path, dtype: DType, device: &Device) -> Result<(Mixtral, Tokenizer)> {
+    mixtral_quantized(path, dtype, BaseQuantization::None, device)
+}
+
+/// As [`mixtral`], with the decoder's linear layers held as `quant` says ([`crate::quant`]; NF4 and
+/// q8_0 are quantised at load from the stored bf16/f16/f32 weights).
+///
+/// # Errors
+/// As [`mixtral`].
+pub fn mixtral_quantized(
+    path: &Path,
+    dtype: DType,
+    quant: BaseQuantization,
+    device: &Device,
+) -> Result<(Mixtral, Tokenizer)> {
     let dir = ModelDir::open(path)?;
     check_model_type(&dir, Role::Base)?;
     let cfg: MixtralConfig = dir.read_config()?;
     let cfg_path = dir.config_path.display().to_string();
     cfg.validate(&cfg_path)?;
     let vb = dir.var_builder(&cfg.expected_tensors(), dtype, device)?;
-    let model = Mixtral::new(&cfg, vb)?;
+    let model = Mixtral::new_quantized(&cfg, vb, quant)?;
     let tok = dir.tokenizer()?;
     check_vocab(&tok, cfg.vocab_size, &cfg_path)?;
     Ok((model, tok))

@@ -33,9 +33,10 @@
 //! layer `L−1` (before any norm), `hidden[2]` that of layer `L−2`.
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_nn::{Embedding, Linear, RmsNorm, VarBuilder};
+use candle_nn::{Embedding, RmsNorm, VarBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::quant::{BaseQuantization, QLinear};
 use crate::{LlmError, Result};
 
 /// A Mixtral `config.json` (Hugging Face field names; unknown fields are ignored).
@@ -640,21 +641,18 @@ fn weight(vb: &VarBuilder, shape: (usize, usize), name: &str) -> Result<Tensor> 
     })
 }
 
-/// A linear layer (no bias) run in the weights' dtype on an f32 input; returns f32.
+/// A linear layer (no bias) run in the weights' compute dtype on an f32 input; returns f32. Held
+/// dense or quantised ([`crate::quant`]).
 #[derive(Debug, Clone)]
-struct Proj(Linear);
+struct Proj(QLinear);
 
 impl Proj {
-    fn load(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
-        Ok(Proj(Linear::new(
-            weight(&vb, (out_dim, in_dim), "weight")?,
-            None,
-        )))
+    fn load(in_dim: usize, out_dim: usize, vb: VarBuilder, q: BaseQuantization) -> Result<Self> {
+        Ok(Proj(QLinear::load(&vb, (out_dim, in_dim), "weight", q)?))
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let wdtype = self.0.weight().dtype();
-        Ok(self.0.forward(&x.to_dtype(wdtype)?)?.to_dtype(DType::F32)?)
+        Ok(self.0.forward(x)?.to_dtype(DType::F32)?)
     }
 }
 
@@ -678,14 +676,14 @@ struct Attention {
 }
 
 impl Attention {
-    fn new(cfg: &MixtralConfig, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &MixtralConfig, vb: VarBuilder, q: BaseQuantization) -> Result<Self> {
         let (h, hd) = (cfg.hidden_size, cfg.head_dim());
         let (nh, nkv) = (cfg.num_attention_heads, cfg.num_key_value_heads);
         Ok(Attention {
-            q_proj: Proj::load(h, nh * hd, vb.pp("q_proj"))?,
-            k_proj: Proj::load(h, nkv * hd, vb.pp("k_proj"))?,
-            v_proj: Proj::load(h, nkv * hd, vb.pp("v_proj"))?,
-            o_proj: Proj::load(nh * hd, h, vb.pp("o_proj"))?,
+            q_proj: Proj::load(h, nh * hd, vb.pp("q_proj"), q)?,
+            k_proj: Proj::load(h, nkv * hd, vb.pp("k_proj"), q)?,
+            v_proj: Proj::load(h, nkv * hd, vb.pp("v_proj"), q)?,
+            o_proj: Proj::load(nh * hd, h, vb.pp("o_proj"), q)?,
             n_heads: nh,
             n_kv_heads: nkv,
             head_dim: hd,
@@ -735,24 +733,24 @@ impl Attention {
 
 #[derive(Debug, Clone)]
 struct Expert {
-    w1: Linear,
-    w2: Linear,
-    w3: Linear,
+    w1: QLinear,
+    w2: QLinear,
+    w3: QLinear,
 }
 
 impl Expert {
-    fn new(cfg: &MixtralConfig, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &MixtralConfig, vb: VarBuilder, q: BaseQuantization) -> Result<Self> {
         let (h, f) = (cfg.hidden_size, cfg.intermediate_size);
         Ok(Expert {
-            w1: Linear::new(weight(&vb, (f, h), "w1.weight")?, None),
-            w2: Linear::new(weight(&vb, (h, f), "w2.weight")?, None),
-            w3: Linear::new(weight(&vb, (f, h), "w3.weight")?, None),
+            w1: QLinear::load(&vb, (f, h), "w1.weight", q)?,
+            w2: QLinear::load(&vb, (h, f), "w2.weight", q)?,
+            w3: QLinear::load(&vb, (f, h), "w3.weight", q)?,
         })
     }
 
     /// `w2(silu(w1 x) ⊙ w3 x)`, x: (n, hidden) f32 → (n, hidden) f32, computed in the weights' dtype.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let x = x.to_dtype(self.w1.weight().dtype())?;
+        let x = x.to_dtype(self.w1.compute_dtype())?;
         let a = self.w1.forward(&x)?.silu()?;
         let g = self.w3.forward(&x)?;
         Ok(self.w2.forward(&(a * g)?)?.to_dtype(DType::F32)?)
@@ -767,11 +765,11 @@ struct SparseMoe {
 }
 
 impl SparseMoe {
-    fn new(cfg: &MixtralConfig, vb: VarBuilder) -> Result<Self> {
-        let gate = Proj::load(cfg.hidden_size, cfg.num_local_experts, vb.pp("gate"))?;
+    fn new(cfg: &MixtralConfig, vb: VarBuilder, q: BaseQuantization) -> Result<Self> {
+        let gate = Proj::load(cfg.hidden_size, cfg.num_local_experts, vb.pp("gate"), q)?;
         let vbe = vb.pp("experts");
         let experts = (0..cfg.num_local_experts)
-            .map(|j| Expert::new(cfg, vbe.pp(j)))
+            .map(|j| Expert::new(cfg, vbe.pp(j), q))
             .collect::<Result<Vec<_>>>()?;
         Ok(SparseMoe {
             gate,
@@ -846,10 +844,10 @@ struct DecoderLayer {
 }
 
 impl DecoderLayer {
-    fn new(cfg: &MixtralConfig, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &MixtralConfig, vb: VarBuilder, q: BaseQuantization) -> Result<Self> {
         Ok(DecoderLayer {
-            self_attn: Attention::new(cfg, vb.pp("self_attn"))?,
-            block_sparse_moe: SparseMoe::new(cfg, vb.pp("block_sparse_moe"))?,
+            self_attn: Attention::new(cfg, vb.pp("self_attn"), q)?,
+            block_sparse_moe: SparseMoe::new(cfg, vb.pp("block_sparse_moe"), q)?,
             input_layernorm: rms_norm(cfg.hidden_size, cfg.rms_norm_eps, vb.pp("input_layernorm"))?,
             post_attention_layernorm: rms_norm(
                 cfg.hidden_size,
@@ -958,6 +956,15 @@ impl Mixtral {
     /// [`LlmError::Config`] if the configuration is invalid (path "config"); [`LlmError::Candle`] if a
     /// tensor is missing or has another shape.
     pub fn new(cfg: &MixtralConfig, vb: VarBuilder) -> Result<Self> {
+        Self::new_quantized(cfg, vb, BaseQuantization::None)
+    }
+
+    /// As [`Mixtral::new`], with the decoder's linear layers (attention, router, experts) held as
+    /// `q` says ([`crate::quant`]); the embedding, norms and `lm_head` are not quantised.
+    ///
+    /// # Errors
+    /// As [`Mixtral::new`].
+    pub fn new_quantized(cfg: &MixtralConfig, vb: VarBuilder, q: BaseQuantization) -> Result<Self> {
         cfg.validate("config")?;
         let (h, v) = (cfg.hidden_size, cfg.vocab_size);
         let vbm = vb.pp("model");
@@ -965,7 +972,7 @@ impl Mixtral {
         let embed_tokens = Embedding::new(embed_w.clone(), h);
         let vbl = vbm.pp("layers");
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| DecoderLayer::new(cfg, vbl.pp(i)))
+            .map(|i| DecoderLayer::new(cfg, vbl.pp(i), q))
             .collect::<Result<Vec<_>>>()?;
         let norm = rms_norm(h, cfg.rms_norm_eps, vbm.pp("norm"))?;
         let lm_head = if cfg.tie_word_embeddings {

@@ -540,8 +540,12 @@ impl Trainer {
                     acting.len(),
                     &self.device,
                 )?;
-                let state = obs.state.index_select(&idx, 0)?;
-                let log_base = obs.log_base.index_select(&idx, 0)?;
+                // The observation comes from the base device; the agent may live on another.
+                let state = obs.state.to_device(&self.device)?.index_select(&idx, 0)?;
+                let log_base = obs
+                    .log_base
+                    .to_device(&self.device)?
+                    .index_select(&idx, 0)?;
                 let b: Vec<f32> = acting.iter().map(|&i| budget[i] as f32).collect();
                 let bt = Tensor::from_vec(b.clone(), acting.len(), &self.device)?;
                 let pol = self.agent.policy(&state, &log_base, &bt)?;
