@@ -254,6 +254,16 @@ pub fn draw_kl_transcript(
     let mut cut = false;
     for (text, kl) in tokens {
         let colour = kl.map(kl_colour).unwrap_or(RGBColor(150, 150, 150));
+        // Control characters other than newlines are shown escaped (SVG text cannot hold them).
+        let text: String = text
+            .chars()
+            .map(|c| match c {
+                '\n' => "\n".to_string(),
+                '\t' => "[\\t]".to_string(),
+                c if c.is_control() => format!("[\\u{{{:x}}}]", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
         let pieces: Vec<&str> = text.split('\n').collect();
         for (j, piece) in pieces.iter().enumerate() {
             let shown = if j + 1 < pieces.len() {
