@@ -33,9 +33,10 @@ pub enum LlmCommand {
         #[arg(long, default_value_t = crate::sim::seeds::DEFAULT_SEED)]
         seed: u64,
     },
-    /// Train the small real pair on CPU: a Mixtral-architecture LM on synthetic dialogues and a
-    /// DistilBERT sentiment classifier; writes DIR/mixtral/, DIR/distilbert/, DIR/train-report.json
-    /// and DIR/llm-train-small.{svg,csv}.
+    /// Train the small real models on CPU: a Mixtral-architecture LM on synthetic dialogues, a
+    /// second one on habit dialogues (an in-context learner) and a DistilBERT sentiment classifier;
+    /// writes DIR/mixtral/, DIR/mixtral-incontext/, DIR/distilbert/, DIR/train-report.json and
+    /// DIR/llm-train-small.{svg,csv}.
     TrainSmall {
         /// Output directory.
         #[arg(long, default_value = "models/small")]
@@ -165,7 +166,7 @@ pub(crate) fn train_small(
     };
     let report = train_small_pair(out, &opts, &mut progress).map_err(|e| match e {
         goodhart_llm::LlmError::Interrupted => {
-            anyhow::Error::from(crate::Error::Interrupted { done: 0, total: 2 })
+            anyhow::Error::from(crate::Error::Interrupted { done: 0, total: 3 })
         }
         e => anyhow::Error::from(e).context(format!("train-small into {}", out.display())),
     })?;
@@ -194,8 +195,14 @@ pub(crate) fn train_small(
         report.classifier_initial_accuracy,
         report.classifier_wall_s
     ));
+    if let Some(ic) = &report.in_context {
+        say(format!(
+            "in-context LM ({} layers x {} wide, {} parameters, habit corpus): held-out cross-entropy {:.3} nats/token (at init {:.3}), {:.0} s",
+            ic.options.layers, ic.options.hidden, ic.parameters, ic.held_out_loss, ic.initial_held_out_loss, ic.wall_s
+        ));
+    }
     say(format!(
-        "wrote {}/{{mixtral,distilbert}}/, train-report.json, llm-train-small.{{svg,csv}}",
+        "wrote {}/{{mixtral,mixtral-incontext,distilbert}}/, train-report.json, llm-train-small.{{svg,csv}}",
         out.display()
     ));
     Ok(ExitCode::SUCCESS)

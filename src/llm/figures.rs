@@ -113,8 +113,13 @@ pub fn write_training_figure(
             .filter_map(|p| f(p).map(|v| (p.step as f64, v)))
             .collect::<Vec<_>>()
     };
+    let ic = r
+        .in_context
+        .as_ref()
+        .map(|ic| format!("; in-context LM {:.3}", ic.held_out_loss))
+        .unwrap_or_default();
     let headline = format!(
-        "Small pair trained on CPU: LM held-out {:.3} nats/token (ln V = {:.3}); classifier held-out accuracy {:.3}",
+        "Small models trained on CPU: LM held-out {:.3} nats/token (ln V = {:.3}){ic}; classifier held-out accuracy {:.3}",
         r.lm_held_out_loss, r.lm_uniform_loss, r.classifier_held_out_accuracy
     );
     let svg = svg_page(1400, 600, "goodhart llm train-small --out DIR", |a| {
@@ -122,7 +127,7 @@ pub fn write_training_figure(
         let p = body.split_evenly((1, 2));
         chart(
             &p[0],
-            "Mixtral-architecture LM on synthetic dialogues",
+            "Mixtral-architecture LMs: plain dialogues (small) and habit dialogues (small-incontext)",
             &Axes {
                 x_label: "optimiser step".into(),
                 y_label: "cross-entropy (nats/token)".into(),
@@ -132,6 +137,17 @@ pub fn write_training_figure(
                 Series::line("train batch", pts("lm", &|p| Some(p.train_loss)), 0),
                 Series::line("held out", pts("lm", &|p| p.held_out_loss), 1)
                     .styled(Style::LinePoints),
+                Series::line(
+                    "small-incontext: train batch",
+                    pts("lm-incontext", &|p| Some(p.train_loss)),
+                    2,
+                ),
+                Series::line(
+                    "small-incontext: held out",
+                    pts("lm-incontext", &|p| p.held_out_loss),
+                    3,
+                )
+                .styled(Style::LinePoints),
             ],
             &Guides {
                 hlines: vec![(r.lm_uniform_loss, "uniform: ln V".into())],
@@ -179,8 +195,169 @@ pub fn write_training_figure(
             "classifier_held_out_accuracy": r.classifier_held_out_accuracy,
             "lm_wall_s": r.lm_wall_s,
             "classifier_wall_s": r.classifier_wall_s,
+            "in_context_lm_held_out_loss": r.in_context.as_ref().map(|ic| ic.held_out_loss),
+            "in_context_lm_parameters": r.in_context.as_ref().map(|ic| ic.parameters),
+            "in_context_lm_wall_s": r.in_context.as_ref().map(|ic| ic.wall_s),
         }),
         source: file!(),
     };
     write_llm_figure(dir, &fig, &svg, &table, command, started)
+}
+
+/// Colour of a per-token KL on Cohen et al.'s Figure 2 scale (0–7 nats): brown at 0, red at 1,
+/// dark purple at 7 and above.
+pub fn kl_colour(kl: f64) -> plotters::style::RGBColor {
+    let mix = |a: (f64, f64, f64), b: (f64, f64, f64), t: f64| {
+        let t = t.clamp(0.0, 1.0);
+        plotters::style::RGBColor(
+            (a.0 + (b.0 - a.0) * t) as u8,
+            (a.1 + (b.1 - a.1) * t) as u8,
+            (a.2 + (b.2 - a.2) * t) as u8,
+        )
+    };
+    let (brown, red, purple) = ((140.0, 95.0, 40.0), (225.0, 20.0, 20.0), (80.0, 0.0, 110.0));
+    if kl <= 1.0 {
+        mix(brown, red, kl.max(0.0))
+    } else {
+        mix(red, purple, (kl - 1.0) / 6.0)
+    }
+}
+
+/// Draws a transcript as in Cohen et al.'s Figure 2: `tokens` in order, each `(text, Some(kl))`
+/// for an agent token (coloured by [`kl_colour`]) or `(text, None)` for prompt and environment
+/// tokens (grey); newlines are shown as `[\n]` and break the line; a footnote names the three
+/// largest per-token KLs, and a colour key shows the scale. Text that does not fit is cut with "…".
+///
+/// # Errors
+/// Drawing errors.
+pub fn draw_kl_transcript(
+    area: &crate::plot::Area<'_>,
+    title: &str,
+    tokens: &[(String, Option<f64>)],
+) -> Result<()> {
+    use plotters::prelude::*;
+    let perr = |e: DrawingAreaErrorKind<_>| crate::Error::Other(format!("plot: {e:?}"));
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let size = 13;
+    let cw = 7.9f64; // DejaVu Sans Mono advance at 13 px ≈ 0.602 em
+    let line_h = 17;
+    let (left, top, right) = (10, 30, w - 10);
+    let foot_h = 3 * line_h + 30;
+    area.draw(&Text::new(
+        title.to_string(),
+        (left, 6),
+        ("sans-serif", 15).into_font().color(&BLACK),
+    ))
+    .map_err(perr)?;
+    let (mut x, mut y) = (left as f64, top);
+    let mut cut = false;
+    for (text, kl) in tokens {
+        let colour = kl.map(kl_colour).unwrap_or(RGBColor(150, 150, 150));
+        // Control characters other than newlines are shown escaped (SVG text cannot hold them).
+        let text: String = text
+            .chars()
+            .map(|c| match c {
+                '\n' => "\n".to_string(),
+                '\t' => "[\\t]".to_string(),
+                c if c.is_control() => format!("[\\u{{{:x}}}]", c as u32),
+                c => c.to_string(),
+            })
+            .collect();
+        let pieces: Vec<&str> = text.split('\n').collect();
+        for (j, piece) in pieces.iter().enumerate() {
+            let shown = if j + 1 < pieces.len() {
+                format!("{piece}[\\n]")
+            } else {
+                piece.to_string()
+            };
+            if !shown.is_empty() {
+                let width = cw * shown.chars().count() as f64;
+                if x + width > right as f64 && x > left as f64 {
+                    x = left as f64;
+                    y += line_h;
+                }
+                if y + line_h > h - foot_h {
+                    cut = true;
+                    break;
+                }
+                area.draw(&Text::new(
+                    shown.clone(),
+                    (x as i32, y),
+                    ("monospace", size).into_font().color(&colour),
+                ))
+                .map_err(perr)?;
+                x += width;
+            }
+            if j + 1 < pieces.len() {
+                x = left as f64;
+                y += line_h;
+            }
+        }
+        if cut {
+            break;
+        }
+    }
+    if cut {
+        area.draw(&Text::new(
+            "…".to_string(),
+            (x as i32, y - line_h),
+            ("monospace", size).into_font().color(&BLACK),
+        ))
+        .map_err(perr)?;
+    }
+    // Footnote: the three largest per-token KLs.
+    let mut agent: Vec<(usize, &String, f64)> = tokens
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (t, k))| k.map(|k| (i, t, k)))
+        .collect();
+    agent.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let top3: Vec<String> = agent
+        .iter()
+        .take(3)
+        .map(|(i, t, k)| format!("token {i} {:?}: {k:.2} nats", t))
+        .collect();
+    let fy = h - foot_h + 8;
+    area.draw(&Text::new(
+        format!("largest per-token KL: {}", top3.join("; ")),
+        (left, fy),
+        ("sans-serif", 12).into_font().color(&BLACK),
+    ))
+    .map_err(perr)?;
+    // Colour key 0..7 nats; grey = prompt and the other speaker.
+    let ky = fy + 22;
+    area.draw(&Text::new(
+        "per-token KL(agent ‖ base), nats:".to_string(),
+        (left, ky),
+        ("sans-serif", 12).into_font().color(&BLACK),
+    ))
+    .map_err(perr)?;
+    let kx = left + 215;
+    let kw = 210;
+    for i in 0..kw {
+        let v = 7.0 * i as f64 / kw as f64;
+        area.draw(&Rectangle::new(
+            [(kx + i, ky), (kx + i + 1, ky + 12)],
+            kl_colour(v).filled(),
+        ))
+        .map_err(perr)?;
+    }
+    for v in [0, 1, 3, 5, 7] {
+        area.draw(&Text::new(
+            v.to_string(),
+            (kx + (kw as f64 * v as f64 / 7.0) as i32 - 3, ky + 14),
+            ("sans-serif", 11).into_font().color(&BLACK),
+        ))
+        .map_err(perr)?;
+    }
+    area.draw(&Text::new(
+        "grey: prompt and the other speaker (not the agent)".to_string(),
+        (kx + kw + 20, ky),
+        ("sans-serif", 12)
+            .into_font()
+            .color(&RGBColor(120, 120, 120)),
+    ))
+    .map_err(perr)?;
+    Ok(())
 }

@@ -150,6 +150,7 @@ fn validate_quick_writes_the_contract_json_and_figures() {
     assert!(!runs.is_empty());
     for r in runs {
         for k in [
+            "base",
             "budget_nats",
             "chat_tokens",
             "seed",
@@ -171,12 +172,47 @@ fn validate_quick_writes_the_contract_json_and_figures() {
         let f = r["empty_reply_fraction"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f), "{f}");
     }
+    // Two bases, one of them the in-context learner, each with its silence price n = 1, 2, …
+    let bases = j["bases"].as_array().expect("bases");
+    assert_eq!(bases.len(), 2, "{bases:?}");
+    let in_context: Vec<bool> = bases
+        .iter()
+        .map(|b| b["in_context"].as_bool().expect("in_context"))
+        .collect();
+    assert_eq!(in_context, [false, true]);
+    for b in bases {
+        let name = b["name"].as_str().expect("name");
+        assert!(
+            runs.iter().any(|r| r["base"] == name),
+            "no run against {name}"
+        );
+        let by_n = b["silence_price"]["mean_by_n"]
+            .as_array()
+            .expect("mean_by_n");
+        assert!(!by_n.is_empty(), "{name}: no forced silence priced");
+        for (i, p) in by_n.iter().enumerate() {
+            assert_eq!(p["n"].as_u64(), Some(i as u64 + 1));
+            let nats = p["nats"].as_f64().unwrap();
+            assert!(nats.is_finite() && nats > 0.0, "{name}: {nats}");
+        }
+    }
+    // The exact role-agnostic price is given for the in-context base only.
+    assert!(bases[0]["silence_price"]["role_agnostic_exact_by_n"].is_null());
+    assert_eq!(
+        bases[1]["silence_price"]["role_agnostic_exact_by_n"]
+            .as_array()
+            .map(Vec::len),
+        Some(16)
+    );
     for f in [
         "validate.json",
         "cohen24-llm-training.svg",
         "cohen24-llm-training.csv",
         "cohen24-llm-empty-fraction.svg",
         "cohen24-llm-empty-kl.svg",
+        "cohen24-llm-transcripts.svg",
+        "cohen24-llm-transcripts.csv",
+        "models/mixtral-incontext/model.safetensors",
     ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
@@ -193,6 +229,25 @@ fn validate_quick_writes_the_contract_json_and_figures() {
     assert!(o2.status.success(), "{}", stderr(&o2));
     let j2: serde_json::Value = serde_json::from_slice(&o2.stdout).unwrap();
     assert_eq!(j["runs"], j2["runs"]);
+}
+
+#[test]
+fn validate_rejects_zero_seeds_in_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let o = goodhart(&[
+        "llm",
+        "validate",
+        "--seeds",
+        "0",
+        "--out",
+        d.path().join("v").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("--seeds 0"), "{e}");
+    // Nothing was trained before the argument was checked.
+    assert!(!d.path().join("v/models").exists());
 }
 
 #[test]

@@ -433,6 +433,32 @@ impl<'m, M: CausalLm> ChatEnv<'m, M> {
     }
 }
 
+/// Indices in `ids` (a finished transcript that starts with the `prompt_len` prompt tokens, the
+/// prompt ending inside the agent's turn) of the tokens the agent wrote, replaying the turn
+/// detection of [`ChatEnv::step`]: the agent writes until its text ends with `other_pattern`, the
+/// other speaker until its text ends with `agent_pattern`. The n-th index is the n-th agent step.
+pub fn agent_token_positions(
+    ids: &[u32],
+    prompt_len: usize,
+    agent_pattern: &[u32],
+    other_pattern: &[u32],
+) -> Vec<usize> {
+    let mut agent_turn = true;
+    let mut out = Vec::new();
+    for k in prompt_len..ids.len() {
+        let seq = &ids[..=k];
+        if agent_turn {
+            out.push(k);
+            if seq.ends_with(other_pattern) {
+                agent_turn = false;
+            }
+        } else if seq.ends_with(agent_pattern) {
+            agent_turn = true;
+        }
+    }
+    out
+}
+
 /// Index of the start of the last occurrence of `pat` in `seq`.
 pub fn last_occurrence(seq: &[u32], pat: &[u32]) -> Option<usize> {
     if pat.is_empty() || pat.len() > seq.len() {

@@ -20,6 +20,10 @@
 //! vocabulary (science reports, discussion section, hypothesis, results, …). The whole vocabulary is a
 //! few hundred words, so that a byte-level BPE of about 512 tokens covers most words whole.
 //!
+//! [`habits`] writes the second LM's corpus: the same frame and lines, but every speaker has a
+//! latent habit that persists within the transcript (so the next-token predictor must learn in
+//! context), and every role but the Teacher sometimes gives blank turns.
+//!
 //! Everything is seeded (ChaCha8): the same seed gives the same corpus on every platform.
 
 use std::ops::RangeInclusive;
@@ -550,6 +554,8 @@ fn teacher_line<R: Rng>(rng: &mut R) -> String {
         _ => format!("{} {}", pick(rng, TEACHER_ACKS), teacher_question(rng)),
     }
 }
+
+pub mod habits;
 
 #[cfg(test)]
 mod tests;

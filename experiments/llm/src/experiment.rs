@@ -169,6 +169,13 @@ pub struct ExperimentOutcome {
     pub base_eval: Vec<EpisodeStats>,
     /// A transcript of the trained agent (first evaluation episode).
     pub eval_transcript: String,
+    /// Token ids of the last evaluation round's transcripts, one per environment, in the order of
+    /// the last `n_envs` entries of `eval` (for per-token figures and scoring).
+    #[serde(default)]
+    pub eval_ids: Vec<Vec<u32>>,
+    /// The same for the base policy's last evaluation round (`base_eval`).
+    #[serde(default)]
+    pub base_ids: Vec<Vec<u32>>,
 }
 
 /// Mean of `f` over episodes (0 for none).
@@ -226,14 +233,18 @@ pub fn run(
     let train = trainer.train(&mut env, checkpoint, observer)?;
     let eval = trainer.evaluate(&mut env, cfg.eval_rounds)?;
     let eval_transcript = crate::ppo::Environment::transcript(&env, 0)?;
+    let eval_ids = env.transcripts().to_vec();
     let mut base_cfg = cfg.ppo.clone();
     base_cfg.budget_nats = 0.0;
     let base_policy = Trainer::new(base_cfg, env.state_dim(), env.vocab_size(), agent)?;
     let base_eval = base_policy.evaluate(&mut env, cfg.eval_rounds)?;
+    let base_ids = env.transcripts().to_vec();
     Ok(ExperimentOutcome {
         train,
         eval,
         base_eval,
         eval_transcript,
+        eval_ids,
+        base_ids,
     })
 }

@@ -279,6 +279,10 @@ pub struct EpisodeStats {
     pub max_kl_rule_error: f64,
     /// KL (Σ per-step) of the n-th empty agent turn, in order.
     pub empty_turn_kl: Vec<f64>,
+    /// Exact per-step KL(x‖b) of each agent step, in order (evaluation episodes only; empty in
+    /// training episodes to keep logs small). Cohen et al.'s Figure 2 colours tokens by it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_step_kl: Vec<f64>,
 }
 
 impl EpisodeStats {
@@ -529,6 +533,7 @@ impl Trainer {
                 overshoot_nats: 0.0,
                 max_kl_rule_error: 0.0,
                 empty_turn_kl: Vec::new(),
+                agent_step_kl: Vec::new(),
             })
             .collect();
         loop {
@@ -566,6 +571,9 @@ impl Trainer {
                     let rule = (targets[j] as f64).min(solve.kl_max);
                     s.max_kl_rule_error = s.max_kl_rule_error.max((solve.kl - rule).abs());
                     turn_kl[i] += solve.kl;
+                    if !record {
+                        s.agent_step_kl.push(solve.kl);
+                    }
                     let charge = match self.cfg.budget_rule {
                         BudgetRule::Expected => solve.kl,
                         BudgetRule::Realised => log_ratio,

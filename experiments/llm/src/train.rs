@@ -25,6 +25,9 @@ use crate::tiny::{init_distilbert, init_mixtral, tokenizer_corpus, varmap_tensor
 use crate::tokenizer::{causal_lm_tokenizer, classifier_tokenizer, encode};
 use crate::{LlmError, Result};
 
+pub mod in_context;
+use in_context::{train_in_context_lm, InContextOptions, InContextReport, IN_CONTEXT_DIR};
+
 /// Settings of the small-pair training (defaults: a few minutes on 2 cores).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +52,9 @@ pub struct TrainOptions {
     pub cls_batch: usize,
     /// Classifier learning rate (AdamW).
     pub cls_lr: f64,
+    /// The second LM, the in-context learner ([`in_context`]).
+    #[serde(default)]
+    pub in_context: InContextOptions,
 }
 
 impl Default for TrainOptions {
@@ -64,6 +70,7 @@ impl Default for TrainOptions {
             cls_steps: 300,
             cls_batch: 32,
             cls_lr: 1e-3,
+            in_context: InContextOptions::default(),
         }
     }
 }
@@ -79,6 +86,7 @@ impl TrainOptions {
             cls_sentences: 400,
             cls_steps: 40,
             cls_batch: 16,
+            in_context: InContextOptions::smoke(),
             ..Self::default()
         }
     }
@@ -146,12 +154,18 @@ pub struct TrainReport {
     pub lm_wall_s: f64,
     /// Wall-clock seconds of the classifier training.
     pub classifier_wall_s: f64,
+    /// Where the in-context LM is.
+    #[serde(default)]
+    pub in_context_lm_dir: Option<PathBuf>,
+    /// What training the in-context LM measured.
+    #[serde(default)]
+    pub in_context: Option<InContextReport>,
 }
 
 /// Progress hook: `(model, step, steps, loss)`; return `true` to stop (Ctrl-C).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize, f64) -> bool;
 
-/// Token stream of the dialogue corpus: each dialogue with `<s>` (the tokenizer's template) and
+/// Token stream of a dialogue corpus: each dialogue with `<s>` (the tokenizer's template) and
 /// `</s>` after it.
 fn token_stream(tok: &Tokenizer, texts: &[String]) -> Result<Vec<u32>> {
     let eos = tok
@@ -399,8 +413,8 @@ fn train_classifier(
     Ok((initial_acc, acc, curve, t0.elapsed().as_secs_f64()))
 }
 
-/// Trains the small pair into `out/mixtral/` and `out/distilbert/` and writes
-/// `out/train-report.json`.
+/// Trains the small pair into `out/mixtral/` and `out/distilbert/`, the in-context LM into
+/// `out/mixtral-incontext/` (same tokenizer as `out/mixtral/`), and writes `out/train-report.json`.
 ///
 /// # Errors
 /// Invalid options, tokenizer/model/file errors, [`LlmError::Interrupted`] when `progress` asks to stop.
@@ -419,6 +433,8 @@ pub fn train_small_pair(
     let (c_init, c_final, c_curve, c_wall) =
         train_classifier(opts, &cls_tok, &classifier_dir, progress)?;
     curve.extend(c_curve);
+    let ic_dir = out.join(IN_CONTEXT_DIR);
+    let ic = train_in_context_lm(&opts.in_context, opts.seed, &lm_tok, &ic_dir, progress)?;
     let report = TrainReport {
         options: opts.clone(),
         lm_dir,
@@ -431,6 +447,8 @@ pub fn train_small_pair(
         curve,
         lm_wall_s: lm_wall,
         classifier_wall_s: c_wall,
+        in_context_lm_dir: Some(ic_dir),
+        in_context: Some(ic),
     };
     let json = serde_json::to_vec_pretty(&report)?;
     let path = out.join("train-report.json");
