@@ -17,6 +17,9 @@
 use crate::error::{Error, Result};
 use crate::numerics::Neumaier;
 
+/// Every one of this many smallest distinct values is a threshold candidate.
+const DENSE_LEVELS: usize = 200;
+
 /// `B_{2j}/(2j)!` for j = 1..=7.
 const BERNOULLI_OVER_FACTORIAL: [f64; 7] = [
     1.0 / 12.0,
@@ -149,7 +152,8 @@ fn fit_from(sorted: &[f64], i: usize, suffix_log: f64) -> Result<DiscreteFit> {
 
 /// Scans integer thresholds of an ascending integer sample for the KS-minimising discrete
 /// power-law fit: candidates are the distinct values `>= 1` leaving `>= min_tail` values and at
-/// least two distinct values above, thinned to `max_candidates` evenly in rank.
+/// least two distinct values above — every one of the smallest 200, then up to
+/// `max_candidates` more evenly in rank.
 ///
 /// # Errors
 /// [`Error::Other`] if the sample is not integer-valued; [`Error::TooShort`] if fewer than
@@ -184,12 +188,17 @@ pub fn scan_xmin_discrete(
             "discrete power law: every candidate tail has a single value".into(),
         ));
     }
+    // every one of the smallest DENSE_LEVELS distinct values (where count data put x_min), then
+    // up to `max_candidates` more evenly in rank
     let m = max_candidates.max(1);
-    if starts.len() > m {
-        let s = starts.len();
-        starts = (0..m)
-            .map(|j| starts[if m == 1 { 0 } else { j * (s - 1) / (m - 1) }])
+    if starts.len() > DENSE_LEVELS.saturating_add(m) {
+        let rest = &starts[DENSE_LEVELS..];
+        let s = rest.len();
+        let thinned: Vec<usize> = (0..m)
+            .map(|j| rest[if m == 1 { 0 } else { j * (s - 1) / (m - 1) }])
             .collect();
+        starts.truncate(DENSE_LEVELS);
+        starts.extend(thinned);
         starts.dedup();
     }
     let mut suffix = vec![0.0; n + 1];
