@@ -22,7 +22,8 @@
 //! representation of exponential order statistics (`E_(i) = Σ_{j<=i} Z_j/(m−j+1)`, exact and
 //! full precision in the far tail), and the body resample takes sorted uniform indices
 //! (normalised exponential spacings); the same law as drawing and sorting, and the logs the scan
-//! needs come for free. And a tail longer than [`KS_EXACT_MAX`] has its KS distance
+//! needs come for free. Only the positive values are drawn (the scan never looks at the
+//! others; their count is a Binomial draw), into buffers each worker reuses. And a tail longer than [`KS_EXACT_MAX`] has its KS distance
 //! evaluated at every `s`-th order statistic (`s = ⌈n_tail/KS_EXACT_MAX⌉`, the last one
 //! always), which can only under-state `D` by at most `(s + ΔF)/n_tail` where `ΔF` is the
 //! largest model-CDF step between evaluated points (≈ `s/n_tail`): below 1e-4, against the
@@ -173,13 +174,6 @@ fn scan_xmin_with_logs(sorted: &[f64], logs: &[f64], opts: &GofOptions) -> Resul
         .map(|i| sorted.partition_point(|&x| x < sorted[i]))
         .collect();
     starts.dedup();
-    // suffix sums of ln x, compensated
-    let mut suffix = vec![0.0; n + 1];
-    let mut acc = Neumaier::new();
-    for i in (first_pos..n).rev() {
-        acc.add(logs[i - first_pos]);
-        suffix[i] = acc.total();
-    }
     if crate::sim::interrupt::requested() {
         return Err(Error::Interrupted { done: 0, total: 1 });
     }
@@ -187,7 +181,21 @@ fn scan_xmin_with_logs(sorted: &[f64], logs: &[f64], opts: &GofOptions) -> Resul
         .into_iter()
         .filter(|&i| sorted[i] < sorted[n - 1])
         .collect();
-    let fine = |i: usize| ks_at(sorted, i, suffix[i], &logs[i - first_pos..], 1);
+    // suffix sums of ln x (compensated, one backward pass), kept at the candidates only
+    let mut suffix_at = vec![0.0; cands.len()];
+    {
+        let mut acc = Neumaier::new();
+        let mut next = cands.len();
+        for i in (first_pos..n).rev() {
+            acc.add(logs[i - first_pos]);
+            while next > 0 && cands[next - 1] == i {
+                next -= 1;
+                suffix_at[next] = acc.total();
+            }
+        }
+    }
+    let suffix = |i: usize| suffix_at[cands.partition_point(|&c| c < i)];
+    let fine = |i: usize| ks_at(sorted, i, suffix(i), &logs[i - first_pos..], 1);
     if n - first_pos <= KS_EXACT_MAX {
         let fits: Vec<PlScan> = cands.par_iter().map(|&i| fine(i)).collect();
         return fits
@@ -209,7 +217,7 @@ fn scan_xmin_with_logs(sorted: &[f64], logs: &[f64], opts: &GofOptions) -> Resul
             let coarsen = len.div_ceil(base * KS_COARSE_POINTS).max(1);
             (
                 i,
-                ks_at(sorted, i, suffix[i], &logs[i - first_pos..], coarsen).ks,
+                ks_at(sorted, i, suffix(i), &logs[i - first_pos..], coarsen).ks,
             )
         })
         .collect();
@@ -290,19 +298,24 @@ pub fn bootstrap_gof(sorted: &[f64], fit: &PlScan, opts: &GofOptions, seed: u64)
     bootstrap_gof_observed(sorted, fit, opts, seed, &crate::sim::NoObserver)
 }
 
-/// `m` sorted uniforms on (0, 1): normalised partial sums of `m + 1` Exp(1) spacings
-/// (`U_(i) = S_i/S_{m+1}`).
-fn sorted_uniforms<R: rand::Rng>(m: usize, rng: &mut R) -> Vec<f64> {
-    let e: Vec<f64> = (0..=m).map(|_| rng.sample(rand_distr::Exp1)).collect();
-    let total = neumaier_total(&e);
+/// Writes `k` sorted uniform indices into `0..len` (normalised partial sums of `k + 1` Exp(1)
+/// spacings, `U_(i) = S_i/S_{k+1}`) into `out`, using `spacings` as scratch.
+fn sorted_indices<R: rand::Rng>(
+    k: usize,
+    len: usize,
+    rng: &mut R,
+    spacings: &mut Vec<f64>,
+    out: &mut Vec<usize>,
+) {
+    spacings.clear();
+    spacings.extend((0..=k).map(|_| rng.sample::<f64, _>(rand_distr::Exp1)));
+    let total = neumaier_total(spacings);
     let mut acc = 0.0;
-    e[..m]
-        .iter()
-        .map(|&v| {
-            acc += v;
-            acc / total
-        })
-        .collect()
+    out.clear();
+    out.extend(spacings[..k].iter().map(|&v| {
+        acc += v;
+        ((acc / total * len as f64) as usize).min(len - 1)
+    }));
 }
 
 fn neumaier_total(v: &[f64]) -> f64 {
@@ -313,34 +326,54 @@ fn neumaier_total(v: &[f64]) -> f64 {
     acc.total()
 }
 
-/// One replicate drawn already sorted (module docs), with the logs of its positive values:
-/// the body resample (from `body` with logs `body_logs`, NaN where `<= 0`), then `m ~
-/// Binomial(n, p_tail)` power-law draws `ln x_(i) = ln x_min + E_(i)/(α−1)` whose exponential
-/// order statistics come from Rényi's representation `E_(i) = Σ_{j<=i} Z_j/(m − j + 1)` (no
-/// logs, full precision in the far tail).
-fn sorted_replicate<R: rand::Rng>(
+/// Scratch buffers of one worker, reused across replicates (no n-sized allocation per replicate).
+#[derive(Default)]
+struct ReplicateBuffers {
+    x: Vec<f64>,
+    logs: Vec<f64>,
+    spacings: Vec<f64>,
+    idx: Vec<usize>,
+}
+
+/// The positive values of one replicate, drawn already sorted (module docs), with their logs,
+/// into `buf.x` / `buf.logs`. The scan depends only on the positive values, so the
+/// non-positive body draws are counted, not drawn: `m ~ Binomial(n, p_tail)` power-law values,
+/// `k ~ Binomial(n − m, |body₊|/|body|)` resampled from the positive body `body_pos` (logs
+/// `body_pos_logs`) at sorted uniform indices, then the power-law values `ln x_(i) = ln x_min +
+/// E_(i)/(α−1)` from Rényi's representation `E_(i) = Σ_{j<=i} Z_j/(m − j + 1)`.
+#[allow(clippy::too_many_arguments)]
+fn sorted_replicate_positive<R: rand::Rng>(
     n: usize,
-    body: &[f64],
-    body_logs: &[f64],
+    body_len: usize,
+    body_pos: &[f64],
+    body_pos_logs: &[f64],
     p_tail: f64,
     x_min: f64,
     alpha: f64,
     rng: &mut R,
-) -> (Vec<f64>, Vec<f64>) {
-    let m = if body.is_empty() {
+    buf: &mut ReplicateBuffers,
+) {
+    let binomial = |rng: &mut R, trials: usize, p: f64| {
+        rand_distr::Binomial::new(trials as u64, p.clamp(0.0, 1.0))
+            .map_or(trials, |b| rng.sample(b) as usize)
+    };
+    let m = if body_len == 0 {
         n
     } else {
-        rand_distr::Binomial::new(n as u64, p_tail.clamp(0.0, 1.0))
-            .map_or(n, |b| rng.sample(b) as usize)
+        binomial(rng, n, p_tail)
     };
-    let mut x = Vec::with_capacity(n);
-    let mut logs = Vec::with_capacity(n);
-    if n > m {
-        let len = body.len();
-        for u in sorted_uniforms(n - m, rng) {
-            let i = ((u * len as f64) as usize).min(len - 1);
-            x.push(body[i]);
-            logs.push(body_logs[i]);
+    let k = if body_pos.is_empty() {
+        0
+    } else {
+        binomial(rng, n - m, body_pos.len() as f64 / body_len as f64)
+    };
+    buf.x.clear();
+    buf.logs.clear();
+    if k > 0 {
+        sorted_indices(k, body_pos.len(), rng, &mut buf.spacings, &mut buf.idx);
+        for &i in &buf.idx {
+            buf.x.push(body_pos[i]);
+            buf.logs.push(body_pos_logs[i]);
         }
     }
     let (lmin, inv) = (x_min.ln(), 1.0 / (alpha - 1.0));
@@ -349,10 +382,9 @@ fn sorted_replicate<R: rand::Rng>(
         let z: f64 = rng.sample(rand_distr::Exp1);
         e += z / (m - j) as f64;
         let l = lmin + e * inv;
-        x.push(l.exp().max(x_min));
-        logs.push(l);
+        buf.x.push(l.exp().max(x_min));
+        buf.logs.push(l);
     }
-    (x, logs)
 }
 
 /// [`bootstrap_gof`] reporting each finished replicate to `observer` (as `advance(1)`; the
@@ -379,28 +411,36 @@ pub fn bootstrap_gof_observed(
     let p_tail = fit.n_tail as f64 / n as f64;
     let inv = -1.0 / (fit.alpha - 1.0);
     let fast = n > SORTED_DRAW_MIN;
-    let body_logs: Vec<f64> = if fast {
-        body.iter()
-            .map(|&v| if v > 0.0 { v.ln() } else { f64::NAN })
-            .collect()
+    let body_first_pos = body.partition_point(|&v| v <= 0.0);
+    let body_pos = &body[body_first_pos..];
+    let body_pos_logs: Vec<f64> = if fast {
+        body_pos.iter().map(|v| v.ln()).collect()
     } else {
         Vec::new()
     };
     let exceed: Vec<Option<bool>> = (0..opts.replicates)
         .into_par_iter()
-        .map(|r| {
+        .map_init(ReplicateBuffers::default, |buf, r| {
             if crate::sim::interrupt::requested() {
                 return None;
             }
             let mut rng = stream_rng(seed, &format!("tails/gof/{r}"));
             if fast {
-                let (x, logs) =
-                    sorted_replicate(n, body, &body_logs, p_tail, fit.x_min, fit.alpha, &mut rng);
-                let first_pos = x.partition_point(|&v| v <= 0.0);
+                sorted_replicate_positive(
+                    n,
+                    body.len(),
+                    body_pos,
+                    &body_pos_logs,
+                    p_tail,
+                    fit.x_min,
+                    fit.alpha,
+                    &mut rng,
+                    buf,
+                );
                 let refit = if opts.refit_xmin {
-                    scan_xmin_with_logs(&x, &logs[first_pos..], opts)
+                    scan_xmin_with_logs(&buf.x, &buf.logs, opts)
                 } else {
-                    fit_at(&x, fit.x_min)
+                    fit_at(&buf.x, fit.x_min)
                 };
                 observer.advance(1);
                 return match refit {
@@ -542,7 +582,19 @@ mod tests {
         let mut rng = stream_rng(11, "gof/sorted-draw");
         let (n, p_tail, x_min, alpha) = (200_000, 0.3, 1.5, 2.5);
         let body_logs: Vec<f64> = body.iter().map(|v| v.ln()).collect();
-        let (x, logs) = sorted_replicate(n, &body, &body_logs, p_tail, x_min, alpha, &mut rng);
+        let mut buf = ReplicateBuffers::default();
+        sorted_replicate_positive(
+            n,
+            body.len(),
+            &body,
+            &body_logs,
+            p_tail,
+            x_min,
+            alpha,
+            &mut rng,
+            &mut buf,
+        );
+        let (x, logs) = (buf.x, buf.logs);
         assert_eq!((x.len(), logs.len()), (n, n));
         assert!(x
             .iter()
