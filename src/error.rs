@@ -131,8 +131,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
-    /// A run was interrupted (Ctrl-C); what was done is kept.
-    #[error("interrupted after {done} of {total} units; finished results were kept")]
+    /// A run was interrupted (Ctrl-C). Whether anything was kept is for the caller to say (the
+    /// CLI adds what it kept, or that nothing was written).
+    #[error("interrupted (Ctrl-C) after {done} of {total} units")]
     Interrupted {
         /// Units finished.
         done: usize,

@@ -6,6 +6,7 @@
 //! | `tilt` | N = 10⁷ atoms, U = X + V, X ~ t(3), V ~ N(0,1), uniform π₀, 50 β = geomspace(0.1, 100) → `E_π[U]`, `E_π[V]`, KL | [`crate::prob::sweep`] | `tilt_numpy_tuned` |
 //! | `sample_t3` | 10⁷ Student-t(3) draws | [`crate::sim::par_sample`] | `Generator.standard_t(3)` |
 //! | `hill` | Hill γ̂(k) at 100 k = geomspace(10, n/2) on n = 10⁶ Pareto(α = 3) | [`crate::estimate::hill()`] | `hill_all_k_sorted` (sort + cumsum) |
+//! | `tails_cli` | the whole `goodhart tails FILE` verdict on Student-t(3) CSVs at n = 10⁵, 10⁶, 10⁷, with the growth exponent | [`tails_cli`] | none (`powerlaw` needs 406 s at 2·10⁵, issue 14) |
 //! | `cohen` | scaling of the exact Cohen et al. 2024 computations (CTW depth 16 to 10⁵ symbols, switch KL / budget curves to horizon 10⁴–10⁵, enumerated classes to 10⁵ models), with growth exponents | [`cohen`] | none |
 //! | `tails` | on n = 10⁶ Pareto(α = 3): Pickands (k <= n/4) + moments (k <= n/2) for all k, KS x_min scan over 200 k in [10, n/2] with 100 bootstrap re-scans for CIs, double bootstrap (500 replicates) | [`crate::estimate::tail_index`], [`crate::estimate::threshold`] | the parts side by side with the recorded `powerlaw_fit_per_xmin_grid_s` (13.87 s, no CIs) and `tailestim_hill_double_bootstrap_r500_single_run_s` (52.39 s), with ratios |
 //!
@@ -22,6 +23,7 @@ mod baseline;
 pub mod cohen;
 #[cfg(feature = "llm")]
 pub mod llm;
+pub mod tails_cli;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -38,7 +40,7 @@ pub use baseline::{locate_baselines, parse_summary, Measured, Recorded};
 /// `bench.py`'s seed.
 pub const SEED: u64 = 20_241_124;
 /// The benchmark names, in run order.
-pub const NAMES: [&str; 6] = ["tilt", "sample_t3", "hill", "tails", "cohen", "llm"];
+pub const NAMES: [&str; 7] = ["tilt", "sample_t3", "hill", "tails", "cohen", "tails_cli", "llm"];
 
 /// The workloads that have a NumPy baseline in `bench.py`.
 pub const BASELINE_NAMES: [&str; 3] = ["tilt", "sample_t3", "hill"];
@@ -303,6 +305,7 @@ pub fn cli(
     let mut ours = Vec::new();
     let mut cohen_rows = None;
     let mut llm_rows = Vec::new();
+    let mut tails_cli_rows = None;
     for &name in &names {
         eprintln!("[{name}] ours ...");
         if name == "cohen" {
@@ -311,6 +314,10 @@ pub fn cli(
         }
         if name == "llm" {
             llm_rows = run_llm(repeats, baseline, json)?;
+            continue;
+        }
+        if name == "tails_cli" {
+            tails_cli_rows = Some(tails_cli::run(repeats)?);
             continue;
         }
         let t = run_ours(name, repeats)?;
@@ -329,6 +336,9 @@ pub fn cli(
             map.insert(format!("cohen.{n}"), (*secs).into());
         }
         for (n, secs) in &llm_rows {
+            map.insert(n.clone(), (*secs).into());
+        }
+        for (n, secs) in tails_cli_rows.iter().flatten() {
             map.insert(n.clone(), (*secs).into());
         }
         println!("{}", serde_json::Value::Object(map));
@@ -351,6 +361,9 @@ pub fn cli(
         }
         if let Some(rows) = &cohen_rows {
             cohen::print(rows);
+        }
+        if let Some(rows) = &tails_cli_rows {
+            tails_cli::print(rows);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -393,6 +406,10 @@ pub fn cli(
     if let Some(rows) = &cohen_rows {
         println!();
         cohen::print(rows);
+    }
+    if let Some(rows) = &tails_cli_rows {
+        println!();
+        tails_cli::print(rows);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -110,7 +110,7 @@ pub enum Command {
         /// Print `{name: median_seconds}` as JSON.
         #[arg(long)]
         json: bool,
-        /// Comma-separated subset: tilt, sample_t3, hill, tails, cohen (Cohen et al. 2024 scaling).
+        /// Comma-separated subset: tilt, sample_t3, hill, tails, cohen (Cohen et al. 2024 scaling), tails_cli (the whole `goodhart tails` verdict at n = 1e5, 1e6, 1e7).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Skip running `../shared/baselines/bench.py` beside ours.
@@ -142,8 +142,41 @@ pub enum ConfigAction {
     List,
 }
 
+/// How a failed write to standard output ends the process: a closed pipe (`goodhart figure
+/// --list | head -1`) is a normal, quiet exit 0; any other write error (`--json > /dev/full`)
+/// is one line on stderr and exit 1.
+fn stdout_write_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("goodhart: cannot write to standard output: {e}");
+    std::process::exit(1)
+}
+
+/// The one place where writes to standard output fail: `print!`/`println!` anywhere in the
+/// binary (here, in the benchmarks, in the LLM commands) panic with std's message
+/// `failed printing to stdout: {io error}`; this hook turns that panic into
+/// [`stdout_write_failed`]'s exit instead of a panic message and exit 101. Every other panic
+/// goes to the default hook.
+fn install_stdout_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload_as_str().unwrap_or("");
+        if let Some(rest) = msg.strip_prefix("failed printing to stdout: ") {
+            let kind = if rest.contains("Broken pipe") || rest.contains("os error 32") {
+                std::io::ErrorKind::BrokenPipe
+            } else {
+                std::io::ErrorKind::Other
+            };
+            stdout_write_failed(&std::io::Error::new(kind, rest.to_string()));
+        }
+        default(info)
+    }));
+}
+
 /// Parses argv, runs, maps the outcome to an exit code.
 pub fn main() -> ExitCode {
+    install_stdout_hook();
     let cli = Cli::parse();
     let level = if cli.quiet { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -163,7 +196,12 @@ pub fn main() -> ExitCode {
             .build_global();
     }
     interrupt::install_handler();
-    match run(cli) {
+    let outcome = run(cli);
+    // the last buffered bytes (a `print!` without a newline) fail here, not silently at exit
+    if let Err(e) = std::io::Write::flush(&mut std::io::stdout()) {
+        stdout_write_failed(&e);
+    }
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             if let Some(Error::Interrupted { .. }) = e.downcast_ref::<Error>() {
@@ -174,6 +212,24 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// What an interrupted `reproduce` kept, in words.
+fn kept_figures(out: &std::path::Path, n: usize) -> String {
+    if n == 0 {
+        "interrupted before any figure finished: nothing was written".to_string()
+    } else {
+        format!(
+            "{n} finished figure(s) kept in {} (README.md indexes them)",
+            out.display()
+        )
+    }
+}
+
+/// The error of an interrupted all-or-nothing command.
+fn interrupted_nothing_kept(what: &str) -> anyhow::Error {
+    anyhow::Error::from(Error::Interrupted { done: 0, total: 1 })
+        .context(format!("interrupted during {what}: nothing was written"))
 }
 
 fn argv() -> Vec<String> {
@@ -187,7 +243,7 @@ fn argv() -> Vec<String> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let observer = progress::Bars::new(cli.quiet);
     match cli.command {
-        Command::Tails(args) => tails::run(args),
+        Command::Tails(args) => tails::run(args, cli.quiet),
         Command::Reproduce {
             out,
             quick,
@@ -234,7 +290,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 spec.default_config,
                 &format!("embedded {id}.toml"),
                 &opts,
-            )?;
+            )
+            .map_err(|e| match e {
+                Error::Interrupted { .. } => anyhow::Error::from(e)
+                    .context(format!("figure {id}: nothing was written")),
+                _ => e.into(),
+            })?;
             println!(
                 "wrote {}/{}.{{svg,csv,json{}}} in {:.2} s",
                 out.display(),
@@ -254,7 +315,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED),
                 quick,
             };
-            let report = theory::report(&opts, paper);
+            let Some(report) = interrupt::abandon_on_interrupt(
+                "interrupted (Ctrl-C) during the theorem checks; no report printed, no check recorded",
+                || theory::report(&opts, paper),
+            ) else {
+                return Err(interrupted_nothing_kept("the theorem checks"));
+            };
             if json {
                 println!("{}", report.to_json());
             } else {
@@ -313,6 +379,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 // config errors already name the file; others get it here
                 figures::run_figure(spec, &text, &origin, &opts).map_err(|e| match e {
                     Error::Config(_) => anyhow::Error::from(e),
+                    Error::Interrupted { .. } => anyhow::Error::from(e)
+                        .context(format!("{origin}: nothing was written")),
                     _ => anyhow::Error::from(e).context(origin.clone()),
                 })?;
             println!(
@@ -350,26 +418,37 @@ fn reproduce(
     use crate::sim::Observer;
     let specs = figures::registry();
     let mut provs = Vec::new();
-    let (commit, _) = crate::output::provenance::git_state();
+    let build = crate::output::provenance::git_state();
     for (i, spec) in specs.iter().enumerate() {
         if interrupt::requested() {
             figures::write_index(out, &provs)?;
-            return Err(Error::Interrupted {
+            return Err(anyhow::Error::from(Error::Interrupted {
                 done: i,
                 total: specs.len(),
-            }
-            .into());
+            })
+            .context(kept_figures(out, provs.len())));
         }
         if resume {
-            if let Some(p) = previous(out, spec.id, seed, quick, commit.as_deref()) {
-                observer.message(&format!(
-                    "[{}/{}] {} unchanged, kept",
-                    i + 1,
-                    specs.len(),
-                    spec.id
-                ));
-                provs.push(p);
-                continue;
+            let key = ResumeKey {
+                version: env!("CARGO_PKG_VERSION"),
+                commit: build.0.as_deref(),
+                dirty: build.1,
+                config_text: spec.default_config,
+                seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED),
+                quick,
+            };
+            match previous(out, spec.id, &key) {
+                Ok(p) => {
+                    observer.message(&format!(
+                        "[{}/{}] {} unchanged (same build, config, seed, preset; file hashes verified), kept",
+                        i + 1,
+                        specs.len(),
+                        spec.id
+                    ));
+                    provs.push(p);
+                    continue;
+                }
+                Err(why) => observer.message(&format!("{}: recomputed ({why})", spec.id)),
             }
         }
         observer.message(&format!(
@@ -409,7 +488,13 @@ fn reproduce(
             Err(e) => {
                 // keep an index of what is done, whatever stopped us (Ctrl-C inside a figure included)
                 figures::write_index(out, &provs)?;
-                return Err(anyhow::Error::from(e).context(format!("figure {}", spec.id)));
+                let interrupted = matches!(e, Error::Interrupted { .. });
+                let e = anyhow::Error::from(e).context(format!("figure {}", spec.id));
+                return Err(if interrupted {
+                    e.context(kept_figures(out, provs.len()))
+                } else {
+                    e
+                });
             }
         }
     }
@@ -419,7 +504,19 @@ fn reproduce(
         seed: seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED),
         quick,
     };
-    let report = theory::report(&opts, None);
+    let kept = format!(
+        "interrupted (Ctrl-C) during the theorem report: no check recorded, the previous report.json/report.md in {} kept; the {} figures and README.md written before it were kept",
+        out.display(),
+        provs.len()
+    );
+    let Some(report) = interrupt::abandon_on_interrupt(&kept, || theory::report(&opts, None))
+    else {
+        return Err(anyhow::Error::from(Error::Interrupted {
+            done: provs.len(),
+            total: specs.len() + 1,
+        })
+        .context(kept));
+    };
     crate::output::write_atomic(&out.join("report.json"), report.to_json().as_bytes())?;
     crate::output::write_atomic(&out.join("report.md"), report.to_markdown().as_bytes())?;
     println!(
@@ -436,28 +533,82 @@ fn reproduce(
     })
 }
 
-/// The provenance of an earlier output that `--resume` may keep.
-fn previous(
+/// What determines a figure's outputs: `--resume` keeps earlier files only when all of it
+/// matches the record beside them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResumeKey<'a> {
+    /// This binary's version.
+    pub version: &'a str,
+    /// The commit it was built from (embedded at build time).
+    pub commit: Option<&'a str>,
+    /// Whether its sources differed from that commit.
+    pub dirty: Option<bool>,
+    /// The config text the figure runs on (the resolved config is a function of it and the build).
+    pub config_text: &'a str,
+    /// Master seed.
+    pub seed: u64,
+    /// CI preset.
+    pub quick: bool,
+}
+
+/// The provenance of an earlier output that `--resume` may keep, or why not.
+///
+/// Keeps only when this binary has a known, clean build commit and the record `ID.json` has the
+/// same goodhart version, build commit, config text hash, seed and preset, its `config_hash`
+/// matches its own `config`, and every file in its `files_sha256` exists with that SHA-256 (the
+/// `.csv` and `.svg` at least).
+pub(crate) fn previous(
     out: &std::path::Path,
     id: &str,
-    seed: Option<u64>,
-    quick: bool,
-    commit: Option<&str>,
-) -> Option<crate::output::Provenance> {
-    let text = std::fs::read_to_string(out.join(format!("{id}.json"))).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let same = v["seed"].as_u64() == Some(seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED))
-        && v["quick"].as_bool() == Some(quick)
-        && v["git_commit"].as_str() == commit
-        && v["git_dirty"].as_bool() == Some(false)
-        && out.join(format!("{id}.svg")).exists()
-        && out.join(format!("{id}.csv")).exists();
-    if !same {
-        return None;
+    key: &ResumeKey<'_>,
+) -> std::result::Result<crate::output::Provenance, String> {
+    use crate::output::provenance::{hash_json, sha256_hex};
+    let Some(commit) = key.commit else {
+        return Err("this binary was built outside a git checkout, so earlier outputs cannot be matched to its source".into());
+    };
+    if key.dirty != Some(false) {
+        return Err("this binary was built from modified sources".into());
+    }
+    let path = out.join(format!("{id}.json"));
+    let text = std::fs::read_to_string(&path).map_err(|_| format!("no {}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let differs = |what: &str| Err(format!("{what} differs from the earlier run"));
+    if v["versions"]["goodhart"].as_str() != Some(key.version) {
+        return differs("goodhart version");
+    }
+    if v["git_commit"].as_str() != Some(commit) || v["git_dirty"].as_bool() != Some(false) {
+        return differs("build commit");
+    }
+    if v["seed"].as_u64() != Some(key.seed) {
+        return differs("seed");
+    }
+    if v["quick"].as_bool() != Some(key.quick) {
+        return differs("preset (--quick)");
+    }
+    if v["config_text_sha256"].as_str() != Some(sha256_hex(key.config_text.as_bytes()).as_str()) {
+        return differs("config");
+    }
+    if v["config_hash"].as_str() != Some(hash_json(&v["config"]).as_str()) {
+        return Err("the record's config does not match its config_hash".into());
+    }
+    let files = v["files_sha256"]
+        .as_object()
+        .ok_or("the record lists no file hashes")?;
+    for ext in ["csv", "svg"] {
+        if !files.contains_key(&format!("{id}.{ext}")) {
+            return Err(format!("the record has no hash for {id}.{ext}"));
+        }
+    }
+    for (name, want) in files {
+        let bytes = std::fs::read(out.join(name)).map_err(|_| format!("{name} is missing"))?;
+        if want.as_str() != Some(sha256_hex(&bytes).as_str()) {
+            return Err(format!("{name} changed since it was written"));
+        }
     }
     serde_json::from_value::<ProvLite>(v)
-        .ok()
         .map(ProvLite::into_prov)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[derive(serde::Deserialize)]
@@ -499,5 +650,85 @@ impl ProvLite {
             wall_s: self.wall_s,
             timestamp_unix: self.timestamp_unix,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::provenance::{hash_json, sha256_hex};
+
+    /// Issue 14: `--resume` keyed on the build (version, commit embedded at build time), the
+    /// config text, seed and preset, and the kept files' hashes. Before, it compared the current
+    /// directory's git HEAD and only that the files existed: a changed config, a different
+    /// version or an edited `.svg` were kept.
+    #[test]
+    fn resume_keys_on_build_config_seed_preset_and_file_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let (csv, svg) = (b"x\n1\n".to_vec(), b"<svg/>".to_vec());
+        std::fs::write(out.join("f.csv"), &csv).unwrap();
+        std::fs::write(out.join("f.svg"), &svg).unwrap();
+        let config = serde_json::json!({"a": 1});
+        let record = |commit: &str| {
+            serde_json::json!({
+                "id": "f", "paper": "kwa2024", "figure": null, "title": "t",
+                "command": ["goodhart"], "config": config, "config_hash": hash_json(&config),
+                "seed": 7, "quick": true, "git_commit": commit, "git_dirty": false,
+                "versions": {"goodhart": "0.1.0"}, "source": "s", "summary": {},
+                "wall_s": 1.0, "timestamp_unix": 0,
+                "config_text_sha256": sha256_hex(b"a = 1\n"),
+                "files_sha256": {"f.csv": sha256_hex(&csv), "f.svg": sha256_hex(&svg)},
+            })
+        };
+        std::fs::write(out.join("f.json"), record("abc").to_string()).unwrap();
+        let key = ResumeKey {
+            version: "0.1.0",
+            commit: Some("abc"),
+            dirty: Some(false),
+            config_text: "a = 1\n",
+            seed: 7,
+            quick: true,
+        };
+        assert!(previous(out, "f", &key).is_ok());
+        let why = |k: ResumeKey<'_>| previous(out, "f", &k).unwrap_err();
+        assert!(why(ResumeKey {
+            commit: None,
+            ..key
+        })
+        .contains("outside a git checkout"));
+        assert!(why(ResumeKey {
+            dirty: Some(true),
+            ..key
+        })
+        .contains("modified"));
+        assert!(why(ResumeKey {
+            commit: Some("def"),
+            ..key
+        })
+        .contains("build commit"));
+        assert!(why(ResumeKey {
+            version: "0.2.0",
+            ..key
+        })
+        .contains("version"));
+        assert!(why(ResumeKey { seed: 8, ..key }).contains("seed"));
+        assert!(why(ResumeKey {
+            quick: false,
+            ..key
+        })
+        .contains("preset"));
+        assert!(why(ResumeKey {
+            config_text: "a = 2\n",
+            ..key
+        })
+        .contains("config"));
+        std::fs::write(out.join("f.svg"), b"<svg>edited</svg>").unwrap();
+        assert!(why(key).contains("f.svg changed"));
+        std::fs::remove_file(out.join("f.svg")).unwrap();
+        assert!(why(key).contains("missing"));
+        assert!(why(ResumeKey { ..key }).contains("f.svg"));
+        let _ = std::fs::remove_file(out.join("f.json"));
+        assert!(why(key).contains("no "));
     }
 }

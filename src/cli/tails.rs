@@ -1,10 +1,12 @@
 //! `goodhart tails FILE`: is the right tail of these samples heavy or light?
 //!
-//! Reads one column of numbers from a CSV file (header row; the column named by `--column`, else
-//! the only column, else `reward`) or a JSON file (an array of numbers, or an object whose
-//! `--column` key — else its only key, else `reward` — holds one). Non-finite values (`nan`,
-//! `inf`, JSON `null`) are rejected unless `--drop-nonfinite`, which drops them and says how
-//! many. Runs [`crate::estimate::verdict::verdict`] and prints the verdict, `γ̂` with its 95 % CI,
+//! Reads one column of numbers (`FILE` = `-` reads standard input) with the shared reader
+//! [`crate::dist::columns`]: a CSV file (header row, RFC 4180 quoting, optional UTF-8 BOM; the
+//! column named by `--column`, else the only column, else `reward`) or a JSON file (an array of
+//! numbers, or an object whose `--column` key — else its only key, else `reward` — holds one).
+//! Missing values (empty/`NA`/`NaN`/`null` cells, blank rows) and infinite values are rejected,
+//! with their count and first lines, unless `--drop-nonfinite`, which drops them and reports how
+//! many of each (`dropped_missing`, `dropped_infinite`, and their sum `dropped_nonfinite`). Runs [`crate::estimate::verdict::verdict`] and prints the verdict, `γ̂` with its 95 % CI,
 //! `k`, `x̂_min` and the tests; `--json` prints the verdict report as one JSON object; `--out DIR`
 //! writes `tails.svg` (the tail plots of [`crate::estimate::plots`]), `tails-hill.csv` (the tidy
 //! Hill curve) and `tails.json`.
@@ -20,7 +22,7 @@ use crate::estimate::plots::{
     ccdf_plot, hill_curve, hill_plot, mean_excess_plot, pareto_qq_plot, positive_part, HillBand,
     TailLine,
 };
-use crate::estimate::verdict::{verdict, VerdictOptions, VerdictReport, MIN_SAMPLE};
+use crate::estimate::verdict::{verdict_observed, VerdictOptions, VerdictReport, MIN_SAMPLE};
 use crate::output::write_atomic;
 use crate::plot::{histogram, svg_page, titled};
 
@@ -46,168 +48,79 @@ pub struct TailsArgs {
     pub seed: Option<u64>,
 }
 
-/// Samples read from a file, with where they came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    /// The column's name (`"(array)"` for a bare JSON array).
-    pub name: String,
-    /// The values, in file order (may include non-finite ones).
-    pub values: Vec<f64>,
-}
+pub use crate::dist::columns::{read_csv, read_json, Column};
 
-fn cfg(path: &Path, msg: String) -> Error {
-    Error::Config(format!("{}: {msg}", path.display()))
-}
-
-fn pick<'a>(names: &[&'a str], column: Option<&str>, path: &Path) -> Result<&'a str> {
-    if let Some(c) = column {
-        return names.iter().copied().find(|n| *n == c).ok_or_else(|| {
-            cfg(
-                path,
-                format!("no column `{c}`; columns: {}", names.join(", ")),
-            )
-        });
-    }
-    if names.len() == 1 {
-        return Ok(names[0]);
-    }
-    names
-        .iter()
-        .copied()
-        .find(|n| *n == "reward")
-        .ok_or_else(|| {
-            cfg(
-                path,
-                format!(
-                    "{} columns ({}) and none is `reward`: pick one with --column",
-                    names.len(),
-                    names.join(", ")
-                ),
-            )
-        })
-}
-
-/// Parses a CSV text (header row, comma-separated; `nan`/`inf` allowed) into the chosen column.
+/// Reads the samples (`-` is standard input) with the shared reader
+/// [`crate::dist::columns::read_path`].
 ///
 /// # Errors
-/// [`Error::Config`] naming the file and line for a missing header/column or a non-number.
-pub fn read_csv(text: &str, column: Option<&str>, path: &Path) -> Result<Column> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, head)) = lines.next() else {
-        return Err(Error::Empty { name: "input file" });
-    };
-    let header: Vec<&str> = head
-        .split(',')
-        .map(|h| h.trim().trim_matches('"'))
-        .collect();
-    let name = pick(&header, column, path)?;
-    let j = header.iter().position(|h| *h == name).unwrap_or(0);
-    let mut values = Vec::new();
-    for (i, l) in lines {
-        let cell = l.split(',').nth(j).unwrap_or("").trim().trim_matches('"');
-        let v = cell.parse::<f64>().map_err(|_| {
-            cfg(
-                path,
-                format!("line {}, column `{name}`: `{cell}` is not a number", i + 1),
-            )
-        })?;
-        values.push(v);
-    }
-    Ok(Column {
-        name: name.to_string(),
-        values,
-    })
-}
-
-fn json_values(v: &serde_json::Value, name: &str, path: &Path) -> Result<Vec<f64>> {
-    let arr = v
-        .as_array()
-        .ok_or_else(|| cfg(path, format!("`{name}` is not an array of numbers")))?;
-    arr.iter()
-        .enumerate()
-        .map(|(i, x)| match x {
-            serde_json::Value::Number(n) => n
-                .as_f64()
-                .ok_or_else(|| cfg(path, format!("{name}[{i}] = {n} is not an f64"))),
-            serde_json::Value::Null => Ok(f64::NAN),
-            serde_json::Value::String(s) => s
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| cfg(path, format!("{name}[{i}] = \"{s}\" is not a number"))),
-            other => Err(cfg(path, format!("{name}[{i}] = {other} is not a number"))),
-        })
-        .collect()
-}
-
-/// Parses a JSON array of numbers, or an object holding one under the chosen key
-/// (`null` and the strings `"nan"`/`"inf"` read as non-finite).
-///
-/// # Errors
-/// [`Error::Config`] for malformed JSON, a missing key or a non-number.
-pub fn read_json(text: &str, column: Option<&str>, path: &Path) -> Result<Column> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| cfg(path, format!("invalid JSON: {e}")))?;
-    match &v {
-        serde_json::Value::Array(_) => Ok(Column {
-            name: "(array)".into(),
-            values: json_values(&v, "array", path)?,
-        }),
-        serde_json::Value::Object(m) => {
-            let keys: Vec<&str> = m.keys().map(String::as_str).collect();
-            let name = pick(&keys, column, path)?;
-            Ok(Column {
-                name: name.to_string(),
-                values: json_values(&m[name], name, path)?,
-            })
-        }
-        _ => Err(cfg(
-            path,
-            "JSON must be an array of numbers or an object of arrays".into(),
-        )),
-    }
-}
-
-/// Reads the file: JSON if its extension is `.json` or its first character `[`/`{`, else CSV.
-///
-/// # Errors
-/// [`Error::Io`] if unreadable; as [`read_csv`] / [`read_json`].
+/// [`Error::Io`] naming the file and line.
 pub fn read_samples(path: &Path, column: Option<&str>) -> Result<Column> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let first = text.trim_start().chars().next();
-    let is_json = path.extension().is_some_and(|e| e == "json") || matches!(first, Some('[' | '{'));
-    if is_json {
-        read_json(&text, column, path)
-    } else {
-        read_csv(&text, column, path)
+    crate::dist::columns::read_path(path, column)
+}
+
+/// What [`finite_only`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Dropped {
+    /// Missing values (empty/NA/NaN/null cells, blank rows, JSON `null`).
+    pub missing: usize,
+    /// Infinite values.
+    pub infinite: usize,
+}
+
+impl Dropped {
+    /// Missing plus infinite.
+    pub fn total(self) -> usize {
+        self.missing + self.infinite
     }
 }
 
-/// Drops non-finite values if `drop`, else rejects the first one. Returns the finite values and
-/// how many were dropped.
+/// Drops missing and infinite values if `drop`, else rejects the column, naming how many and
+/// where. Returns the finite values and what was dropped.
 ///
 /// # Errors
-/// [`Error::NotFinite`]-style [`Error::Config`] naming the position, suggesting `--drop-nonfinite`.
-pub fn finite_only(values: Vec<f64>, drop: bool, path: &Path) -> Result<(Vec<f64>, usize)> {
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        if !drop {
-            let bad = values.iter().filter(|v| !v.is_finite()).count();
-            return Err(cfg(
-                path,
-                format!(
-                    "value {} (row {}) is {}; {bad} non-finite value(s) in all: pass --drop-nonfinite to drop them",
-                    values[i],
-                    i + 1,
-                    if values[i].is_nan() { "NaN" } else { "infinite" }
-                ),
+/// [`Error::Io`] naming the file, the counts and the first lines, suggesting `--drop-nonfinite`.
+pub fn finite_only(col: &Column, drop: bool, origin: &str) -> Result<(Vec<f64>, Dropped)> {
+    let infinite = col.infinite();
+    let dropped = Dropped {
+        missing: col.missing,
+        infinite,
+    };
+    if dropped.total() > 0 && !drop {
+        let mut parts = Vec::new();
+        if col.missing > 0 {
+            parts.push(format!(
+                "{} missing value(s) (empty, NA, NaN or null cells, or blank rows; first at line(s) {})",
+                col.missing,
+                col.missing_lines
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
+        if infinite > 0 {
+            let i = col.values.iter().position(|v| v.is_infinite()).unwrap_or(0);
+            parts.push(format!(
+                "{infinite} infinite value(s) (first: value {} of the column)",
+                i + 1
+            ));
+        }
+        return Err(Error::Io {
+            path: origin.into(),
+            message: format!(
+                "column `{}` has {}: pass --drop-nonfinite to drop them",
+                col.name,
+                parts.join(" and ")
+            ),
+        });
     }
-    let n = values.len();
-    let kept: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-    let dropped = n - kept.len();
+    let kept: Vec<f64> = col
+        .values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     Ok((kept, dropped))
 }
 
@@ -223,7 +136,7 @@ pub fn hill_k_max(n_positive: usize, k_selected: usize) -> usize {
 pub fn report_json(
     file: &Path,
     col: &Column,
-    dropped: usize,
+    dropped: Dropped,
     seed: u64,
     v: &VerdictReport,
 ) -> serde_json::Value {
@@ -231,9 +144,34 @@ pub fn report_json(
     if let Some(m) = o.as_object_mut() {
         m.insert("file".into(), file.display().to_string().into());
         m.insert("column".into(), col.name.clone().into());
-        m.insert("dropped_nonfinite".into(), dropped.into());
+        m.insert("dropped_nonfinite".into(), dropped.total().into());
+        m.insert("dropped_missing".into(), dropped.missing.into());
+        m.insert("dropped_infinite".into(), dropped.infinite.into());
         m.insert("seed".into(), seed.into());
-        m.insert("alpha".into(), serde_json::json!(1.0 / v.gamma));
+        // Hill's index is a tail index only for a heavy verdict: null otherwise
+        let heavy = v.verdict == crate::estimate::verdict::TailVerdict::Heavy;
+        m.remove("hill_gamma");
+        m.remove("hill_gamma_ci");
+        m.insert(
+            "hill".into(),
+            if heavy {
+                serde_json::json!({
+                    "gamma": v.hill_gamma,
+                    "gamma_ci": v.hill_gamma_ci,
+                    "alpha": 1.0 / v.hill_gamma,
+                })
+            } else {
+                serde_json::Value::Null
+            },
+        );
+        m.insert(
+            "alpha".into(),
+            if heavy && v.gamma > 0.0 {
+                serde_json::json!(1.0 / v.gamma)
+            } else {
+                serde_json::Value::Null
+            },
+        );
     }
     o
 }
@@ -243,12 +181,15 @@ fn write_plots(dir: &Path, x: &[f64], v: &VerdictReport, title: &str) -> Result<
     let kmax = hill_k_max(pos.len(), v.k);
     let curve = hill_curve(&pos, 1, kmax)?;
     let fits = [TailLine {
-        name: format!("power-law fit: γ̂ = {:.3}, k = {}", v.gamma, v.k),
-        gamma: v.gamma,
+        name: format!(
+            "power-law (Hill) fit: γ̂_H = {:.3}, k = {}",
+            v.hill_gamma, v.k
+        ),
+        gamma: v.hill_gamma,
         k: v.k,
     }];
     let headline = format!(
-        "{title}: verdict {} — γ̂ = {:.3} (95% CI [{:.3}, {:.3}]), k = {}, x̂_min = {}",
+        "{title}: verdict {} — extreme-value index γ̂ = {:.3} (95% CI [{:.3}, {:.3}]), k = {}, x̂_min = {}",
         v.verdict.as_str(),
         v.gamma,
         v.gamma_ci.0,
@@ -303,17 +244,53 @@ fn write_plots(dir: &Path, x: &[f64], v: &VerdictReport, title: &str) -> Result<
 /// # Errors
 /// One-line errors for unreadable/malformed files, non-finite values, too-short, all-equal or
 /// non-positive samples, and estimator failures.
-pub fn run(a: TailsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(a: TailsArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let bars = super::progress::Bars::new(quiet);
+    let Analysis {
+        column: col,
+        values: x,
+        dropped,
+        verdict: v,
+        seed,
+    } = analyse(&a, &bars)?;
+    report(&a, &col, &x, dropped, seed, &v)
+}
+
+/// What [`analyse`] found.
+pub struct Analysis {
+    /// The column as read.
+    pub column: Column,
+    /// Its finite values.
+    pub values: Vec<f64>,
+    /// What was dropped (with `--drop-nonfinite`).
+    pub dropped: Dropped,
+    /// The verdict.
+    pub verdict: VerdictReport,
+    /// The bootstrap seed used.
+    pub seed: u64,
+}
+
+/// The work of `goodhart tails` before anything is printed or written: read the file, check
+/// or drop missing values, run the verdict (progress to `observer`). `goodhart bench`'s
+/// `tails_cli` times exactly this.
+///
+/// # Errors
+/// One-line errors for unreadable/malformed files, missing or non-finite values, too-short,
+/// all-equal or non-positive samples, estimator failures; [`Error::Interrupted`] on Ctrl-C.
+pub fn analyse(a: &TailsArgs, observer: &dyn crate::sim::Observer) -> anyhow::Result<Analysis> {
     let col = read_samples(&a.file, a.column.as_deref())?;
-    let (x, dropped) = finite_only(col.values.clone(), a.drop_nonfinite, &a.file)?;
-    if dropped > 0 {
+    let origin = a.file.display().to_string();
+    let (x, dropped) = finite_only(&col, a.drop_nonfinite, &origin)?;
+    if dropped.total() > 0 {
         eprintln!(
-            "goodhart tails: dropped {dropped} non-finite value(s) of {} (--drop-nonfinite)",
+            "goodhart tails: dropped {} missing and {} infinite value(s) of {} (--drop-nonfinite)",
+            dropped.missing,
+            dropped.infinite,
             col.values.len()
         );
     }
     if x.is_empty() {
-        return Err(cfg(
+        return Err(Error::io(
             &a.file,
             format!(
                 "no values in column `{}` (need at least {MIN_SAMPLE})",
@@ -323,12 +300,37 @@ pub fn run(a: TailsArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let seed = a.seed.unwrap_or(crate::sim::seeds::DEFAULT_SEED);
-    let v = verdict(&x, &VerdictOptions::default(), seed)
-        .with_context(|| format!("{}: column `{}`", a.file.display(), col.name))?;
-    let report = report_json(&a.file, &col, dropped, seed, &v);
+    let v = verdict_observed(&x, &VerdictOptions::default(), seed, observer).map_err(|e| {
+        let interrupted = matches!(e, Error::Interrupted { .. });
+        let e = anyhow::Error::from(e).context(format!("{}: column `{}`", origin, col.name));
+        if interrupted {
+            e.context("nothing was written")
+        } else {
+            e
+        }
+    })?;
+    Ok(Analysis {
+        column: col,
+        values: x,
+        dropped,
+        verdict: v,
+        seed,
+    })
+}
+
+/// Prints the report and writes `--out`.
+fn report(
+    a: &TailsArgs,
+    col: &Column,
+    x: &[f64],
+    dropped: Dropped,
+    seed: u64,
+    v: &VerdictReport,
+) -> anyhow::Result<ExitCode> {
+    let report = report_json(&a.file, col, dropped, seed, v);
     if let Some(dir) = &a.out {
         let title = format!("{} [{}]", a.file.display(), col.name);
-        let mut written = write_plots(dir, &x, &v, &title)?;
+        let mut written = write_plots(dir, x, v, &title)?;
         let p = dir.join("tails.json");
         write_atomic(
             &p,
@@ -352,8 +354,11 @@ pub fn run(a: TailsArgs) -> anyhow::Result<ExitCode> {
         a.file.display(),
         col.name,
         v.n,
-        if dropped > 0 {
-            format!(" ({dropped} non-finite dropped)")
+        if dropped.total() > 0 {
+            format!(
+                " ({} missing and {} infinite dropped)",
+                dropped.missing, dropped.infinite
+            )
         } else {
             String::new()
         }
@@ -361,12 +366,27 @@ pub fn run(a: TailsArgs) -> anyhow::Result<ExitCode> {
     println!("verdict: {}", v.verdict.as_str());
     println!("rule: {}", v.evidence.rule);
     println!(
-        "gamma = {:.4}  95% CI [{:.4}, {:.4}]  (alpha = 1/gamma = {:.3})",
-        v.gamma,
-        v.gamma_ci.0,
-        v.gamma_ci.1,
-        1.0 / v.gamma
+        "gamma (extreme-value index, moment estimator) = {:.4}  95% CI [{:.4}, {:.4}] at k = {}",
+        v.gamma, v.gamma_ci.0, v.gamma_ci.1, v.k
     );
+    println!(
+        "  threshold sensitivity over k = {}..{}: gamma in [{:.4}, {:.4}]; CI including the threshold choice [{:.4}, {:.4}]",
+        v.threshold_band_k.0,
+        v.threshold_band_k.1,
+        v.gamma_threshold_band.0,
+        v.gamma_threshold_band.1,
+        v.gamma_ci_threshold.0,
+        v.gamma_ci_threshold.1
+    );
+    if v.verdict == crate::estimate::verdict::TailVerdict::Heavy {
+        println!(
+            "  Hill gamma = {:.4}  95% CI [{:.4}, {:.4}]  (alpha = 1/gamma = {:.3})",
+            v.hill_gamma,
+            v.hill_gamma_ci.0,
+            v.hill_gamma_ci.1,
+            1.0 / v.hill_gamma
+        );
+    }
     println!(
         "k = {} upper order statistics above x_min = {:.6}",
         v.k, v.x_min
@@ -377,6 +397,9 @@ pub fn run(a: TailsArgs) -> anyhow::Result<ExitCode> {
             t.name, t.statistic, t.p_value, t.favours
         );
     }
+    for note in &v.evidence.notes {
+        println!("note: {note}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -385,45 +408,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_csv_and_json_columns() {
-        let p = Path::new("x");
-        let c = read_csv("a,reward\n1,2.5\n2,nan\n\n", None, p).unwrap();
-        assert_eq!(c.name, "reward");
-        assert_eq!(c.values[0], 2.5);
-        assert!(c.values[1].is_nan());
-        assert_eq!(
-            read_csv("v\n1\n-inf\n", None, p).unwrap().values[1],
-            f64::NEG_INFINITY
-        );
-        assert!(read_csv("a,b\n1,2\n", None, p).is_err(), "ambiguous");
-        assert_eq!(
-            read_csv("a,b\n1,2\n", Some("b"), p).unwrap().values,
-            vec![2.0]
-        );
-        let e = read_csv("a\n1\nx\n", None, p).unwrap_err().to_string();
-        assert!(e.contains("line 3") && e.contains("`x`"), "{e}");
-        assert_eq!(
-            read_json("[1, 2.5, null]", None, p).unwrap().values[..2],
-            [1.0, 2.5]
-        );
-        let o = read_json(r#"{"s": [3, "inf"]}"#, None, p).unwrap();
-        assert_eq!((o.name.as_str(), o.values[1]), ("s", f64::INFINITY));
-        assert!(read_json(r#"{"s": [true]}"#, None, p).is_err());
-        assert!(read_json("[1,", None, p).is_err());
-    }
-
-    #[test]
     fn nonfinite_rejected_or_dropped() {
-        let p = Path::new("f.csv");
-        let e = finite_only(vec![1.0, f64::NAN, f64::INFINITY], false, p)
-            .unwrap_err()
-            .to_string();
+        let c = read_csv("v\n1\nNA\ninf\n3\n", None, "f.csv").unwrap();
+        let e = finite_only(&c, false, "f.csv").unwrap_err().to_string();
         assert!(
-            e.contains("row 2") && e.contains("2 non-finite") && e.contains("--drop-nonfinite")
+            e.contains("1 missing")
+                && e.contains("line(s) 3")
+                && e.contains("1 infinite")
+                && e.contains("--drop-nonfinite"),
+            "{e}"
         );
         assert_eq!(
-            finite_only(vec![1.0, f64::NAN, 3.0], true, p).unwrap(),
-            (vec![1.0, 3.0], 1)
+            finite_only(&c, true, "f.csv").unwrap(),
+            (
+                vec![1.0, 3.0],
+                Dropped {
+                    missing: 1,
+                    infinite: 1
+                }
+            )
         );
         assert_eq!(hill_k_max(1000, 30), 250);
         assert_eq!(hill_k_max(1000, 400), 800);
@@ -450,8 +453,10 @@ pub fn write_outputs(
     let col = Column {
         name: column.to_string(),
         values: values.to_vec(),
+        missing: 0,
+        missing_lines: Vec::new(),
     };
-    let report = report_json(file, &col, 0, seed, v);
+    let report = report_json(file, &col, Dropped::default(), seed, v);
     let mut written = write_plots(dir, values, v, title)?;
     let p = dir.join("tails.json");
     let text = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;

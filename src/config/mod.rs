@@ -15,8 +15,53 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Config`] with the parser's line/column message.
 pub fn parse_toml(text: &str, origin: &str) -> Result<toml::Table> {
-    text.parse::<toml::Table>()
-        .map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))
+    let table = text
+        .parse::<toml::Table>()
+        .map_err(|e| Error::Config(format!("{origin}: {}", one_line(&e.to_string()))))?;
+    for (k, v) in &table {
+        no_control_chars(k, v, origin)?;
+    }
+    Ok(table)
+}
+
+/// Refuses strings with control characters (NUL, escape, …; tab and newline allowed), which
+/// would end up in SVG/CSV/Markdown outputs as invalid or invisible text. Names the key.
+fn no_control_chars(path: &str, v: &toml::Value, origin: &str) -> Result<()> {
+    match v {
+        toml::Value::String(s) => {
+            if let Some(c) = s
+                .chars()
+                .find(|&c| c.is_control() && c != '\t' && c != '\n')
+            {
+                return Err(Error::Config(format!(
+                    "{origin}: key `{path}` contains the control character U+{:04X}; remove it",
+                    u32::from(c)
+                )));
+            }
+            Ok(())
+        }
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, x)| no_control_chars(&format!("{path}[{i}]"), x, origin)),
+        toml::Value::Table(t) => t
+            .iter()
+            .try_for_each(|(k, x)| no_control_chars(&format!("{path}.{k}"), x, origin)),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an empty list, naming its key (an empty sweep would write an empty figure).
+///
+/// # Errors
+/// [`Error::Config`] naming `origin` and `key`.
+pub fn non_empty<T>(key: &str, v: &[T], origin: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::Config(format!(
+            "{origin}: `{key}` is empty; give at least one value"
+        )));
+    }
+    Ok(())
 }
 
 /// Deserialises a table into `T`; unknown keys and wrong types are errors naming the key.

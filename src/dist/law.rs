@@ -1813,7 +1813,7 @@ mod tests {
         let e = Law::empirical_from_csv(&dir.path().join("bad.csv"), None)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("row 2") && e.contains("`x`"), "{e}");
+        assert!(e.contains("line 3") && e.contains("`x`"), "{e}");
         let both: LawSpec =
             toml::from_str("family = \"empirical\"\nsamples = [1.0, 2.0]\nfile = \"r.csv\"")
                 .unwrap();

@@ -8,6 +8,7 @@
 //! [`tails`] holds the numerical evidence for the tail classes (Kwa et al. 2024 §2.2, Theorems 5
 //! and 6 hypotheses) and their report checks.
 
+pub mod columns;
 mod law;
 #[cfg(test)]
 mod props;

@@ -369,51 +369,10 @@ impl Empirical {
     /// [`Error::Io`] naming the path (unreadable file, missing column with the columns found,
     /// a cell that is not a number with its row), then the errors of [`Empirical::new`].
     pub fn from_csv(path: &Path, column: Option<&str>) -> Result<Self> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| Error::io(path, e))?;
-        let headers = rdr.headers().map_err(|e| Error::io(path, e))?.clone();
-        let idx = match column {
-            Some(c) => headers.iter().position(|h| h == c).ok_or_else(|| {
-                Error::io(
-                    path,
-                    format!(
-                        "no column `{c}`; columns are: {}",
-                        headers.iter().collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })?,
-            None if headers.len() == 1 => 0,
-            None => {
-                return Err(Error::io(
-                    path,
-                    format!(
-                        "{} columns; name one with `column` ({})",
-                        headers.len(),
-                        headers.iter().collect::<Vec<_>>().join(", ")
-                    ),
-                ))
-            }
-        };
-        let name = headers.get(idx).unwrap_or("").to_string();
-        let mut values = Vec::new();
-        for (row, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| Error::io(path, e))?;
-            let cell = rec.get(idx).unwrap_or("");
-            let v: f64 = cell.parse().map_err(|_| {
-                Error::io(
-                    path,
-                    format!(
-                        "row {} (after the header), column `{name}`: `{cell}` is not a number",
-                        row + 1
-                    ),
-                )
-            })?;
-            values.push(v);
-        }
-        Self::new(values)
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let origin = path.display().to_string();
+        let col = super::columns::read_csv(&text, column, &origin)?;
+        Self::new(super::columns::all_finite(col, &origin)?)
     }
 
     /// The sorted sample.

@@ -11,6 +11,7 @@ pub mod threshold;
 
 pub use hill::{hill, hill_all_k, top_descending};
 pub mod alternatives;
+pub mod discrete;
 pub mod gof;
 pub mod lrt;
 pub mod verdict;

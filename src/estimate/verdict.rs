@@ -8,9 +8,20 @@
 //!    exponential and truncated PL ([`super::alternatives`]).
 //! 3. Likelihood-ratio tests of PL against each ([`super::lrt`]; `R > 0` favours the PL).
 //! 4. The semi-parametric bootstrap KS p-value of the PL ([`super::gof::bootstrap_gof`]).
-//! 5. Hill `γ̂ = 1/(α−1)` at `k = n_tail − 1` (threshold `X_(k+1) = x̂_min`) with the
-//!    asymptotic CI `γ̂(1 ± z/√k)`, and the moment (Dekkers–Einmahl–de Haan 1989) shape
-//!    `γ̂_M` at the same k with CI `γ̂_M ± z·√v(γ̂_M)/√k` (the moment estimator can be negative).
+//! 5. The extreme-value index `γ̂` (the headline): the moment estimator (Dekkers–Einmahl–de
+//!    Haan 1989) at `k = n_tail − 1` (threshold `x̂_min = X_(k+1)`), valid in every domain of
+//!    attraction (negative, zero or positive), with CI `γ̂ ± z·√v(γ̂)/√k` at the selected k, the
+//!    range of `γ̂` over `k' ∈ [k/2, 2k]` (threshold-sensitivity band) and the union of the CIs
+//!    over those `k'` (a CI that includes the threshold choice). Hill `γ̂_H = 1/(α−1)` at the same
+//!    k (`γ̂_H(1 ± z/√k)`) is reported as the power-law index: a tail index only when heavy.
+//!
+//! Integer data (every value an integer, e.g. word counts): `x̂_min` comes from the discrete
+//! power law ([`super::discrete`], Clauset et al. 2009 §3.1, as `powerlaw`'s `discrete=True`);
+//! the alternatives and tests above it use the continuous forms, and the GOF bootstrap keeps
+//! `x̂_min` fixed (said in [`Evidence::notes`]). Few distinct values (fewer than
+//! [`FEW_DISTINCT`] in the sample or [`MIN_DISTINCT_TAIL`] above `x̂_min`) give a note; fewer than
+//! [`MIN_DISTINCT_TAIL`] above `x̂_min` block "heavy". When n/10 is below `min_tail` the top-10%
+//! test is skipped and a note says so.
 //!
 //! "Heavy" and "light" are meant in Kwa et al.'s sense (heavy: `E e^{tX} = ∞` for every
 //! `t > 0`). Decision rule (significance `s = 0.05`, GOF threshold `g = 0.1`, `z = 1.96`):
@@ -19,9 +30,13 @@
 //!              or  the same on the top 10 % of the sample (fixed threshold X_(⌊n/10⌋))
 //!              or  stretched exp. significantly favoured with β̂ >= 1  (Weibull-type tail)
 //!              or  moment-shape CI entirely below 0                    (bounded tail)
-//! heavy        if  PL favoured over the exponential (R > 0) at x̂_min and on the top 10 %
+//! heavy        if  PL significantly favoured over the exponential (R > 0, p < s) at x̂_min
+//!              and R > 0 on the top 10 % (when that test runs)
+//!              and at least MIN_DISTINCT_TAIL distinct values above x̂_min
 //!              and not (stretched exp. with β̂ >= 1 significantly favoured)
-//!              and GOF p >= g  and the moment-shape CI entirely above 0
+//!              and the moment-shape CI entirely above 0
+//!              and (GOF p >= g  or  the GPD-shape CIs above 0 at x̂_min and at the
+//!                   double-bootstrap threshold)
 //! undetermined otherwise ("can't tell at this n"); light wins if both fire.
 //! ```
 //! A lognormal or a stretched exponential with `β < 1` (both heavy in Kwa's sense) beating the
@@ -61,7 +76,8 @@ use super::alternatives::{
     fit_exponential, fit_lognormal, fit_power_law, fit_stretched_exp, fit_truncated_power_law, Fit,
     TailModel,
 };
-use super::gof::{bootstrap_gof, fit_at, scan_xmin, GofOptions};
+use super::discrete::{distinct_sorted, is_integer_valued, scan_xmin_discrete, DiscreteFit};
+use super::gof::{bootstrap_gof_observed, fit_at, scan_xmin, GofOptions};
 use super::lrt::{nested_boundary, vuong, LrTest};
 use super::tail_index::{gpd_fit, GpdFit, GPD_MIN_EXCEEDANCES};
 use super::threshold::{double_bootstrap, DoubleBootstrap, DoubleBootstrapConfig};
@@ -71,6 +87,34 @@ use crate::report::{Check, Paper, Relation};
 
 /// Fewest values [`verdict`] accepts.
 pub const MIN_SAMPLE: usize = 100;
+
+/// Fewest distinct values above `x̂_min` for a "heavy" verdict: below it the tail is a handful of
+/// levels and a power-law fit says nothing about the tail's decay.
+pub const MIN_DISTINCT_TAIL: usize = 10;
+
+/// Integer data with more distinct values than this are fitted as continuous.
+pub const MAX_DISCRETE_LEVELS: usize = 20_000;
+
+/// Below this many distinct values in the whole sample a note warns about ties.
+pub const FEW_DISTINCT: usize = 50;
+
+/// The `k'` of the threshold-sensitivity band: up to 25 values spread geometrically over
+/// `[max(k/2, 10), min(2k, n_pos − 1)]`, always including `k`.
+pub fn threshold_band_ks(k: usize, n_positive: usize) -> Vec<usize> {
+    let lo = (k / 2).max(10).min(k);
+    let hi = (2 * k).min(n_positive.saturating_sub(1)).max(k);
+    let mut ks: Vec<usize> = (0..25)
+        .map(|i| {
+            let t = f64::from(i) / 24.0;
+            ((lo as f64) * ((hi as f64) / (lo as f64)).powf(t)).round() as usize
+        })
+        .chain(std::iter::once(k))
+        .filter(|&kk| kk >= 2)
+        .collect();
+    ks.sort_unstable();
+    ks.dedup();
+    ks
+}
 
 /// The verdict on the right tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,8 +199,13 @@ pub struct Evidence {
     pub double_bootstrap: Option<DoubleBootstrapEvidence>,
     /// The five fits (power law first).
     pub fits: Vec<Fit>,
+    /// The discrete power-law fit (integer data only) that set `x̂_min`.
+    pub discrete: Option<DiscreteFit>,
     /// The rule that fired, in words.
     pub rule: String,
+    /// What was skipped or is doubtful (top-10% test not run, few distinct values, discrete data
+    /// analysed with continuous alternatives), in words.
+    pub notes: Vec<String>,
 }
 
 /// Options of [`verdict`].
@@ -197,11 +246,30 @@ pub struct VerdictReport {
     pub n: usize,
     /// The verdict.
     pub verdict: TailVerdict,
-    /// Hill `γ̂` at `k` (`1/γ̂ = (α̂_PL − 1)·k/(k+1)`, see [`verdict`]).
+    /// The extreme-value index `γ̂` at `k`: the moment estimator (Dekkers, Einmahl & de Haan
+    /// 1989), valid in every domain of attraction (`> 0` power-law tail with `α = 1/γ`, `0`
+    /// exponential-type, `< 0` bounded).
     #[serde(serialize_with = "crate::report::ser_f64")]
     pub gamma: f64,
-    /// Its asymptotic CI `γ̂(1 ± z/√k)`.
+    /// Its asymptotic CI `γ̂ ± z·√v(γ̂)/√k` at the selected `k` (the threshold taken as given).
     pub gamma_ci: (f64, f64),
+    /// Threshold sensitivity: the range of the moment `γ̂` over `k' ∈ [k/2, 2k]` (within the
+    /// positive values; see [`threshold_band_ks`]).
+    pub gamma_threshold_band: (f64, f64),
+    /// The union of the moment CIs over the same `k'`: a CI that includes the threshold choice.
+    pub gamma_ci_threshold: (f64, f64),
+    /// The `k'` range of the band.
+    pub threshold_band_k: (usize, usize),
+    /// Hill `γ̂` at `k` (`1/γ̂ = (α̂_PL − 1)·k/(k+1)`): the power-law index, a tail index only
+    /// when the verdict is heavy (positive on any data).
+    #[serde(serialize_with = "crate::report::ser_f64")]
+    pub hill_gamma: f64,
+    /// Its asymptotic CI `γ̂(1 ± z/√k)`.
+    pub hill_gamma_ci: (f64, f64),
+    /// Whether every value is an integer (then `x̂_min` comes from the discrete power law).
+    pub integer_data: bool,
+    /// Number of distinct values in the sample.
+    pub distinct_values: usize,
     /// Number of upper order statistics above the threshold.
     pub k: usize,
     /// The threshold `x̂_min = X_(k+1)`.
@@ -228,6 +296,17 @@ fn validate(sample: &[f64], min_tail: usize) -> Result<()> {
             name: "sample",
             value: v,
         });
+    }
+    if let Some((i, &v)) = sample
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.abs() < f64::MIN_POSITIVE && **v != 0.0)
+    {
+        return Err(Error::Other(format!(
+            "sample: value {v:e} (position {}) is subnormal, below the smallest normal f64 {:e}: logs and densities lose their precision there; rescale the data (e.g. multiply by 1e300)",
+            i + 1,
+            f64::MIN_POSITIVE
+        )));
     }
     if sample.iter().all(|&v| v == sample[0]) {
         return Err(Error::Other(format!(
@@ -356,21 +435,80 @@ fn describe(f: &Fit) -> String {
 /// [`Error::Other`] for an all-equal sample or too few positive values (the message offers the
 /// shift); errors of the fits.
 pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<VerdictReport> {
+    verdict_observed(sample, opts, seed, &crate::sim::NoObserver)
+}
+
+/// [`verdict`] reporting progress to `observer` (the GOF bootstrap, the longest stage, as one
+/// bar of `replicates` units). Ctrl-C is checked in every stage that can take a second.
+///
+/// # Errors
+/// As [`verdict`]; [`Error::Interrupted`] on Ctrl-C.
+pub fn verdict_observed(
+    sample: &[f64],
+    opts: &VerdictOptions,
+    seed: u64,
+    observer: &dyn crate::sim::Observer,
+) -> Result<VerdictReport> {
+    let stop = || -> Result<()> {
+        if crate::sim::interrupt::requested() {
+            Err(Error::Interrupted { done: 0, total: 1 })
+        } else {
+            Ok(())
+        }
+    };
     validate(sample, opts.gof.min_tail)?;
     let mut sorted = sample.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
-    let scan = match opts.x_min {
-        Some(x) => fit_at(&sorted, x)?,
-        None => scan_xmin(&sorted, &opts.gof)?,
+    let integer_data = is_integer_valued(&sorted);
+    let distinct_values = distinct_sorted(&sorted);
+    let mut notes = Vec::new();
+    // integer data: the discrete power law (Clauset et al. 2009 §3.1) picks x̂_min
+    // (with very many levels the continuous law is the right approximation, and the discrete
+    // KS distance would cost a zeta evaluation per level)
+    let discrete = if integer_data && opts.x_min.is_none() && distinct_values <= MAX_DISCRETE_LEVELS
+    {
+        match scan_xmin_discrete(&sorted, opts.gof.min_tail, opts.gof.max_candidates) {
+            Ok(d) => Some(d),
+            Err(Error::Interrupted { done, total }) => {
+                return Err(Error::Interrupted { done, total })
+            }
+            Err(e) => {
+                notes.push(format!(
+                    "discrete power-law fit failed ({e}); x̂_min from the continuous scan"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let mut gof_opts = opts.gof;
+    let scan = match (opts.x_min, &discrete) {
+        (Some(x), _) => fit_at(&sorted, x)?,
+        (None, Some(d)) => {
+            // the replicates keep this x̂_min: the continuous re-scan would pick another
+            gof_opts.refit_xmin = false;
+            notes.push(format!(
+                "integer data: x̂_min = {} and α̂ = {:.4} from the discrete power law (KS = {:.4}, {} values above); the alternatives, LR tests and GOF bootstrap above it use the continuous forms (fixed x̂_min)",
+                d.x_min, d.alpha, d.ks, d.n_tail
+            ));
+            fit_at(&sorted, d.x_min)?
+        }
+        (None, None) => scan_xmin(&sorted, &opts.gof)?,
     };
     let n = sorted.len();
     let tail = &sorted[n - scan.n_tail..];
     let x_min = scan.x_min;
+    stop()?;
     let pl = fit_power_law(tail, x_min)?;
     let ex = fit_exponential(tail, x_min)?;
+    stop()?;
     let ln = fit_lognormal(tail, x_min)?;
+    stop()?;
     let se = fit_stretched_exp(tail, x_min)?;
+    stop()?;
     let tpl = fit_truncated_power_law(tail, x_min)?;
+    stop()?;
     let s = opts.significance;
 
     let t_ex = vuong(&pl.ln_pdf, &ex.ln_pdf)?;
@@ -389,8 +527,19 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     } else {
         None
     };
+    if t_ex10.is_none() {
+        notes.push(format!(
+            "the power law vs exponential test on the top 10% was skipped: n/10 = {} values, fewer than the {} it needs (n >= {})",
+            n / 10,
+            opts.gof.min_tail.max(2),
+            10 * opts.gof.min_tail.max(2)
+        ));
+    }
     let t_tpl = nested_boundary(&pl.ln_pdf, &tpl.ln_pdf)?;
-    let gof = bootstrap_gof(&sorted, &scan, &opts.gof, seed)?;
+    observer.begin("tails: GOF bootstrap", gof_opts.replicates as u64);
+    let gof = bootstrap_gof_observed(&sorted, &scan, &gof_opts, seed, observer);
+    observer.end();
+    let gof = gof?;
 
     // Hill and moment estimators at k = n_tail − 1 (threshold x̂_min)
     let k = scan.n_tail - 1;
@@ -400,12 +549,39 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     for &x in &top[..k] {
         h.add(x.ln() - lx);
     }
-    let gamma = h.total() / k as f64;
+    let hill_gamma = h.total() / k as f64;
     let half = opts.z / (k as f64).sqrt();
-    let gamma_ci = (gamma * (1.0 - half), gamma * (1.0 + half));
+    let hill_gamma_ci = (hill_gamma * (1.0 - half), hill_gamma * (1.0 + half));
     let (gm, vm) = moment_estimator(&top)?;
-    let gm_half = opts.z * vm.sqrt() / (k as f64).sqrt();
-    let gm_ci = (gm - gm_half, gm + gm_half);
+    let moment_ci = |g: f64, v: f64, kk: usize| {
+        let h = opts.z * v.sqrt() / (kk as f64).sqrt();
+        (g - h, g + h)
+    };
+    let gm_ci = moment_ci(gm, vm, k);
+    // threshold sensitivity of the headline γ̂: the moment estimator over k' ∈ [k/2, 2k]
+    let n_pos = n - sorted.partition_point(|&v| v <= 0.0);
+    let band_ks = threshold_band_ks(k, n_pos);
+    let kmax_band = band_ks.last().copied().unwrap_or(k);
+    let top_band: Vec<f64> = sorted[n - kmax_band - 1..].iter().rev().copied().collect();
+    let (mut band, mut ci_thr) = ((gm, gm), gm_ci);
+    for &kk in &band_ks {
+        if let Ok((g, v)) = moment_estimator(&top_band[..=kk]) {
+            let c = moment_ci(g, v, kk);
+            band = (band.0.min(g), band.1.max(g));
+            ci_thr = (ci_thr.0.min(c.0), ci_thr.1.max(c.1));
+        }
+    }
+    let distinct_tail = distinct_sorted(tail);
+    if distinct_values < FEW_DISTINCT || distinct_tail < MIN_DISTINCT_TAIL {
+        notes.push(format!(
+            "few distinct levels: {distinct_values} distinct values in the sample, {distinct_tail} above x̂_min; ties make the continuous fits and KS distances unreliable{}",
+            if distinct_tail < MIN_DISTINCT_TAIL {
+                format!(" (fewer than {MIN_DISTINCT_TAIL} above x̂_min: \"heavy\" is not issued)")
+            } else {
+                String::new()
+            }
+        ));
+    }
     let std = crate::dist::Law::normal(0.0, 1.0)?;
     let gm_p = std.sf(gm / (vm.sqrt() / (k as f64).sqrt()));
 
@@ -581,10 +757,10 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     if gpd_ci.is_some_and(|c| c.1 < 0.0) {
         light_why.push("GPD-shape CI above x̂_min below 0");
     }
-    // Vuong's σ̂ is dominated by the largest values when the tail is heavy (ℓ_i grows like λx),
-    // so its power against the exponential is low for γ ≈ 1/3; the sign of R at both thresholds,
-    // with the moment-shape CI above 0, is the heavy evidence used.
-    let pl_beats_exp = t_ex.r > 0.0 && t_ex10.as_ref().is_none_or(|(t, _, _)| t.r > 0.0);
+    // "heavy" needs the power law significantly favoured over the exponential at x̂_min (Vuong
+    // p < s, R > 0), and R > 0 on the top 10 % where that test runs
+    let pl_beats_exp = sig(&t_ex, true) && t_ex10.as_ref().is_none_or(|(t, _, _)| t.r > 0.0);
+    let enough_levels = distinct_tail >= MIN_DISTINCT_TAIL;
     let weibull_type = sig(&t_se, false) && beta >= 1.0;
     let gof_ok = gof.p_value >= opts.gof_threshold;
     // GPD shape CIs above 0 at both thresholds (x̂_min and the double-bootstrap x_(k*+1))
@@ -597,7 +773,7 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
         .as_ref()
         .and_then(|d| d.gpd_ci)
         .is_some_and(|c| c.1 < 0.0);
-    let common = pl_beats_exp && !weibull_type && gm_ci.0 > 0.0 && !gpd_dbs_light;
+    let common = pl_beats_exp && enough_levels && !weibull_type && gm_ci.0 > 0.0 && !gpd_dbs_light;
     let heavy_exact = common && gof_ok;
     let heavy_regular = common && !gof_ok && gpd_xmin_heavy && gpd_dbs_heavy;
     let heavy = heavy_exact || heavy_regular;
@@ -609,17 +785,24 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     } else if heavy_exact {
         (
             TailVerdict::Heavy,
-            "heavy: power law beats the exponential, no light alternative beats it, GOF p >= threshold, moment-shape CI above 0".to_string(),
+            "heavy: power law significantly favoured over the exponential, no light alternative beats it, GOF p >= threshold, moment-shape CI above 0".to_string(),
         )
     } else if heavy {
         (
             TailVerdict::Heavy,
-            "heavy: power law beats the exponential, no light alternative beats it, moment-shape CI above 0, GPD-shape CIs above 0 at x̂_min and at the double-bootstrap threshold (power-law GOF rejected: regularly varying, not exactly Pareto above x̂_min)".to_string(),
+            "heavy: power law significantly favoured over the exponential, no light alternative beats it, moment-shape CI above 0, GPD-shape CIs above 0 at x̂_min and at the double-bootstrap threshold (power-law GOF rejected: regularly varying, not exactly Pareto above x̂_min)".to_string(),
         )
     } else {
         let mut why = Vec::new();
         if !pl_beats_exp {
-            why.push("power law not favoured over the exponential at both thresholds");
+            why.push(if t_ex.r > 0.0 && !sig(&t_ex, true) {
+                "power law favoured over the exponential but not significantly"
+            } else {
+                "power law not favoured over the exponential at both thresholds"
+            });
+        }
+        if !enough_levels {
+            why.push("too few distinct values above x̂_min");
         }
         if !gof_ok {
             why.push(if gpd_xmin_heavy && gpd_dbs_heavy {
@@ -643,17 +826,29 @@ pub fn verdict(sample: &[f64], opts: &VerdictOptions, seed: u64) -> Result<Verdi
     Ok(VerdictReport {
         n,
         verdict,
-        gamma,
-        gamma_ci,
+        gamma: gm,
+        gamma_ci: gm_ci,
+        gamma_threshold_band: band,
+        gamma_ci_threshold: ci_thr,
+        threshold_band_k: (
+            band_ks.first().copied().unwrap_or(k),
+            band_ks.last().copied().unwrap_or(k),
+        ),
+        hill_gamma,
+        hill_gamma_ci,
+        integer_data,
+        distinct_values,
         k,
         x_min,
         evidence: Evidence {
             tests,
             fits: vec![pl, ex, ln, se, tpl],
+            discrete,
             gpd,
             gpd_ci,
             double_bootstrap: dbs,
             rule,
+            notes,
         },
     })
 }
@@ -726,10 +921,17 @@ pub fn parse_column(text: &str) -> Result<Vec<f64>> {
         .collect()
 }
 
-/// Seeded samples per law in [`checks`].
-const SEEDS_PER_LAW: usize = 4;
+/// Samples per law in [`checks`].
+const SAMPLES_PER_LAW: usize = 6;
 
 /// The `paper: tails` checks of the verdict (computed on every run; fast: fixed-x_min bootstrap).
+///
+/// `tails-verdict-*`: on [`SAMPLES_PER_LAW`] seeded samples per law the verdict is never the
+/// opposite of the law's class and is right at least `min_hits` times. The bound is set from the
+/// per-sample rates measured on this build (quick options, seeds 0–14 × 4 samples at n = 5000;
+/// Student-t(3): seeds 0–29 × 6 at n = 20 000, since at n = 5000 the power law is significantly
+/// favoured over the exponential only about half the time) so that a correct verdict fails the
+/// check with probability below 1 % for any master seed; each check's detail states its rate.
 pub fn checks(opts: &crate::theory::CheckOptions) -> Vec<Check> {
     use crate::dist::Law;
     use crate::numerics::Tolerance;
@@ -738,29 +940,55 @@ pub fn checks(opts: &crate::theory::CheckOptions) -> Vec<Check> {
     vo.gof.refit_xmin = false;
     vo.gof.replicates = if opts.quick { 20 } else { 50 };
     let n = 5_000;
-    let laws: [(&str, &str, Result<Law>, bool); 5] = [
-        ("pareto", "Pareto(α = 2.5)", Law::pareto(1.0, 2.5), false),
+    // (key, label, law, positive part, n, min_hits, the measured rate and the false-failure rate)
+    let laws: [(&str, &str, Result<Law>, bool, usize, usize, &str); 5] = [
+        (
+            "pareto",
+            "Pareto(α = 2.5)",
+            Law::pareto(1.0, 2.5),
+            false,
+            5_000,
+            4,
+            "measured 60/60 heavy; if the rate were only 0.95 (the 95 % lower bound) P(<= 3 of 6) = 0.2 %",
+        ),
         (
             "t3",
             "Student-t(3), positive part (Kwa et al.'s heavy error)",
             Law::student_t(3.0, 0.0, 1.0),
             true,
+            20_000,
+            3,
+            "measured 164/180 heavy (0.911), 0 light, 16 undetermined (mostly R > 0 not significant); P(<= 2 of 6 | 0.911) = 0.1 %",
         ),
         (
             "normal",
             "N(0, 1) (Kwa et al.'s light error)",
             Law::normal(0.0, 1.0),
             false,
+            5_000,
+            4,
+            "measured 60/60 light; at a rate of 0.95 P(<= 3 of 6) = 0.2 %",
         ),
-        ("exponential", "Exp(1)", Law::exponential(1.0), false),
+        (
+            "exponential",
+            "Exp(1)",
+            Law::exponential(1.0),
+            false,
+            5_000,
+            4,
+            "measured 56/60 light (0.933), 0 heavy; P(<= 3 of 6 | 0.933) = 0.5 %",
+        ),
         (
             "weibull2",
             "Weibull(shape 2)",
             Law::weibull(2.0, 1.0),
             false,
+            5_000,
+            4,
+            "measured 60/60 light; at a rate of 0.95 P(<= 3 of 6) = 0.2 %",
         ),
     ];
-    for (key, label, law, pp) in laws {
+    for (key, label, law, pp, n_law, min_hits, rate) in laws {
         let id = format!("tails-verdict-{key}");
         let result = format!("Tail verdict: {label}");
         let law = match law {
@@ -778,8 +1006,14 @@ pub fn checks(opts: &crate::theory::CheckOptions) -> Vec<Check> {
         };
         let mut verdicts = Vec::new();
         let mut err = None;
-        for rep in 0..SEEDS_PER_LAW {
-            let x = seeded_sample(&law, n, opts.seed, &format!("tails/check/{key}/{rep}"), pp);
+        for rep in 0..SAMPLES_PER_LAW {
+            let x = seeded_sample(
+                &law,
+                n_law,
+                opts.seed,
+                &format!("tails/check/{key}/{rep}"),
+                pp,
+            );
             match verdict(&x, &vo, opts.seed) {
                 Ok(r) => verdicts.push(r),
                 Err(e) => err = Some(e),
@@ -799,20 +1033,20 @@ pub fn checks(opts: &crate::theory::CheckOptions) -> Vec<Check> {
                 Paper::Tails,
                 result,
                 format!(
-                    "On seeded samples the verdict agrees with the law's tail class in Kwa et al.'s sense ({}) and never says the opposite",
+                    "On seeded samples the verdict agrees with the law's tail class in Kwa et al.'s sense ({}) at the validated rate and never says the opposite",
                     want.as_str()
                 ),
-                format!("samples (of {SEEDS_PER_LAW}) with the right verdict, 0 if any says the opposite"),
+                format!("samples (of {SAMPLES_PER_LAW}) with the right verdict, 0 if any says the opposite"),
                 if opposite > 0 { 0.0 } else { hits as f64 },
                 Relation::Ge,
-                (SEEDS_PER_LAW - 1) as f64,
+                min_hits as f64,
                 Tolerance::abs(0.0),
                 format!(
-                    "n = {n} each, seed {}; verdicts [{}]; first sample: x̂_min = {:.4}, k = {}, Hill γ̂ = {:.4} [{:.4}, {:.4}], {}; GOF B = {} at fixed x_min. \
-                     Rate: for the exact Pareto a miss has probability ≈ 0.1 (GOF p < 0.1), so ≥ 2 misses of {SEEDS_PER_LAW} ≈ 5 %",
+                    "n = {n_law} each, seed {}; verdicts [{}]; first sample: x̂_min = {:.4}, k = {}, γ̂ = {:.4} [{:.4}, {:.4}] (moment), Hill γ̂ = {:.4}; GOF B = {} at fixed x_min. \
+                     False-failure rate for any seed: {rate}",
                     opts.seed,
                     verdicts.iter().map(|r| r.evidence.rule.as_str()).collect::<Vec<_>>().join(" / "),
-                    r0.x_min, r0.k, r0.gamma, r0.gamma_ci.0, r0.gamma_ci.1, r0.evidence.rule, vo.gof.replicates
+                    r0.x_min, r0.k, r0.gamma, r0.gamma_ci.0, r0.gamma_ci.1, r0.hill_gamma, vo.gof.replicates
                 ),
             ));
         }
@@ -1002,6 +1236,73 @@ mod tests {
         }
     }
 
+    /// Issue 14: "heavy" only when the power law is significantly favoured over the exponential.
+    /// Student-t(3) at n = 5000 often has R > 0 without significance (Vuong's σ̂ is dominated by
+    /// the largest values); before, the sign alone gave "heavy" there. None of those samples may
+    /// be heavy now, and the rule says why.
+    #[test]
+    fn heavy_needs_a_significant_lr_test() {
+        let o = fast_opts();
+        let t3 = Law::student_t(3.0, 0.0, 1.0).unwrap();
+        let mut not_significant = 0;
+        for rep in 0..6 {
+            let x = seeded_sample(&t3, 5_000, 0, &format!("tails/check/t3/{rep}"), true);
+            let r = verdict(&x, &o, 0).unwrap();
+            let t = &r.evidence.tests[0];
+            if t.p_value >= o.significance {
+                not_significant += 1;
+                assert_ne!(
+                    r.verdict,
+                    TailVerdict::Heavy,
+                    "p = {}: {}",
+                    t.p_value,
+                    r.evidence.rule
+                );
+                if t.statistic > 0.0 {
+                    assert!(
+                        r.evidence.rule.contains("not significantly"),
+                        "{}",
+                        r.evidence.rule
+                    );
+                }
+            }
+        }
+        assert!(not_significant > 0, "no sample exercised the rule");
+    }
+
+    /// Issue 14: integer data get x̂_min from the discrete power law (the synthetic counts of
+    /// `discrete::tests`: body uniform on 1..=6, discrete power law α = 2 from 7): the verdict's
+    /// threshold is 7 (the continuous scan used before picks another) and a note says so.
+    #[test]
+    fn integer_data_use_the_discrete_threshold() {
+        use rand::RngExt;
+        let mut rng = crate::sim::seeds::stream_rng(5, "tails/test/discrete");
+        let z7 = crate::estimate::discrete::hurwitz_zeta(2.0, 7.0).unwrap();
+        let mut x: Vec<f64> = (0..6_000)
+            .map(|_| (1.0 + (rng.random::<f64>() * 6.0).floor()).min(6.0))
+            .collect();
+        for _ in 0..3_000 {
+            let u: f64 = 1.0 - rng.random::<f64>();
+            let sf = |v: f64| crate::estimate::discrete::hurwitz_zeta(2.0, v + 1.0).unwrap() / z7;
+            let mut v = (6.5 / u + 0.5).floor().max(7.0);
+            while sf(v) > u {
+                v += 1.0;
+            }
+            while v > 7.0 && sf(v - 1.0) <= u {
+                v -= 1.0;
+            }
+            x.push(v);
+        }
+        let r = verdict(&x, &fast_opts(), 1).unwrap();
+        assert!(r.integer_data);
+        assert_eq!(r.x_min, 7.0, "{:?}", r.evidence.discrete);
+        assert!(r
+            .evidence
+            .notes
+            .iter()
+            .any(|n| n.contains("discrete power law")));
+    }
+
     #[test]
     fn refit_bootstrap_and_thread_independence() {
         let x = seeded_sample(
@@ -1030,7 +1331,7 @@ mod tests {
         };
         let k = a.k as f64;
         crate::numerics::tolerance::assert_close(
-            1.0 / a.gamma,
+            1.0 / a.hill_gamma,
             (alpha - 1.0) * k / (k + 1.0),
             crate::numerics::Tolerance::rel(1e-10),
         );

@@ -279,8 +279,8 @@ fn produce(input: &FigureInput<'_>, spec: &FigureSpec, data: Dataset) -> Result<
         "positive rewards"
     };
     let gamma_fit = TailLine {
-        name: format!("PL fit at selected k̂ = {}: γ̂ = {:.3}", vr.k, vr.gamma),
-        gamma: vr.gamma,
+        name: format!("PL fit at selected k̂ = {}: γ̂ = {:.3}", vr.k, vr.hill_gamma),
+        gamma: vr.hill_gamma,
         k: vr.k,
     };
     let paper_fit = TailLine {

@@ -60,6 +60,10 @@ pub struct TiltConfig {
     pub pairs: Vec<Pair>,
 }
 
+/// Most atoms a config may ask for: beyond it memory (48 bytes an atom) and time grow past what
+/// a figure should take; refused with the limit named.
+pub const MAX_ATOMS: usize = 10_000_000;
+
 /// A law discretised at its quantiles `F⁻¹((i + 1/2)/n)`, mass `1/n` each.
 ///
 /// # Errors
@@ -74,6 +78,10 @@ pub fn quantile_atoms(law: &Law, n: usize) -> Result<Vec<f64>> {
     }
     (0..n)
         .map(|i| {
+            // Ctrl-C checked every 2^16 quantiles (well under a second)
+            if i % (1 << 16) == 0 && crate::sim::interrupt::requested() {
+                return Err(Error::Interrupted { done: i, total: n });
+            }
             let q = law.quantile((i as f64 + 0.5) / n as f64);
             if q.is_finite() {
                 Ok(q)
@@ -180,8 +188,21 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
     if cfg.pairs.is_empty() {
         return Err(Error::Config(format!("{}: `pairs` is empty", input.origin)));
     }
+    crate::config::non_empty("betas", &cfg.betas, &input.origin)?;
+    crate::config::non_empty("budgets_nats", &cfg.budgets_nats, &input.origin)?;
     for &b in &cfg.betas {
         crate::error::positive("betas[]", b)?;
+    }
+    if cfg.atoms > MAX_ATOMS {
+        return Err(Error::TooLarge {
+            name: "atoms",
+            value: cfg.atoms as f64,
+            needed: format!(
+                "{:.1} GiB for the atoms and their weights",
+                (cfg.atoms as f64) * 8.0 * 6.0 / f64::from(1u32 << 30)
+            ),
+            limit: format!("{MAX_ATOMS} atoms (seconds per β at that size)"),
+        });
     }
     let atoms = if input.quick {
         cfg.atoms.min(4000)
@@ -203,7 +224,21 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
     input.observer.begin("kwa24-tilt", cfg.pairs.len() as u64);
     for (k, pair) in cfg.pairs.iter().enumerate() {
         let (lx, lv) = (Law::from_spec(&pair.x)?, Law::from_spec(&pair.v)?);
-        let (xs, vs) = (quantile_atoms(&lx, atoms)?, quantile_atoms(&lv, atoms)?);
+        // a law too heavy to discretise (e.g. a tiny `df`) names itself
+        let discretise = |which: &str, spec: &crate::dist::LawSpec, law: &Law| {
+            quantile_atoms(law, atoms).map_err(|e| match e {
+                Error::Interrupted { .. } => e,
+                _ => Error::Config(format!(
+                    "{}: pairs[{k}].{which} = {}: {e} at {atoms} atoms (the law's parameters put its quantiles beyond f64)",
+                    input.origin,
+                    serde_json::to_string(spec).unwrap_or_default()
+                )),
+            })
+        };
+        let (xs, vs) = (
+            discretise("x", &pair.x, &lx)?,
+            discretise("v", &pair.v, &lv)?,
+        );
         let p = Probs::uniform(atoms)?;
         let f = Factorised::new(&p, &xs, &p, &vs)?;
         let (mx0, mv0) = f.base_means();
@@ -211,7 +246,13 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
         let mut pts_u = vec![(0.0, mx0 + mv0)];
         let mut betas = cfg.betas.clone();
         betas.sort_by(|a, b| b.total_cmp(a));
-        for &b in &betas {
+        for (j, &b) in betas.iter().enumerate() {
+            if crate::sim::interrupt::requested() {
+                return Err(Error::Interrupted {
+                    done: j,
+                    total: betas.len(),
+                });
+            }
             let q = f.at(b)?;
             table.push(vec![
                 pair.name.clone().into(),
@@ -227,7 +268,13 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
             pts_u.push((q.kl, q.mean_x + q.mean_v));
         }
         let mut budget_rows = Vec::new();
-        for &d in &cfg.budgets_nats {
+        for (j, &d) in cfg.budgets_nats.iter().enumerate() {
+            if crate::sim::interrupt::requested() {
+                return Err(Error::Interrupted {
+                    done: j,
+                    total: cfg.budgets_nats.len(),
+                });
+            }
             match f.beta_for_kl(d) {
                 Ok(b) => {
                     let q = f.at(b)?;

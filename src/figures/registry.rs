@@ -144,17 +144,31 @@ pub fn run_figure(
         timestamp_unix: provenance::now_unix(),
     };
     let dir = opts.out_dir;
-    write_atomic(
-        &dir.join(format!("{}.csv", spec.id)),
-        out.table.to_csv()?.as_bytes(),
-    )?;
-    write_atomic(&dir.join(format!("{}.svg", spec.id)), out.svg.as_bytes())?;
+    #[allow(unused_mut)] // pushed to with the `png` feature
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (format!("{}.csv", spec.id), out.table.to_csv()?.into_bytes()),
+        (format!("{}.svg", spec.id), out.svg.clone().into_bytes()),
+    ];
     #[cfg(feature = "png")]
-    write_atomic(
-        &dir.join(format!("{}.png", spec.id)),
-        &crate::output::png::svg_to_png(&out.svg, 1.0)?,
-    )?;
-    let json = serde_json::to_string_pretty(&prov).map_err(|e| Error::Other(e.to_string()))?;
+    files.push((
+        format!("{}.png", spec.id),
+        crate::output::png::svg_to_png(&out.svg, 1.0)?,
+    ));
+    let mut hashes = serde_json::Map::new();
+    for (name, bytes) in &files {
+        write_atomic(&dir.join(name), bytes)?;
+        hashes.insert(name.clone(), provenance::sha256_hex(bytes).into());
+    }
+    // the record names the SHA-256 of each file it describes (`--resume` verifies them)
+    let mut record = serde_json::to_value(&prov).map_err(|e| Error::Other(e.to_string()))?;
+    if let Some(m) = record.as_object_mut() {
+        m.insert("files_sha256".into(), hashes.into());
+        m.insert(
+            "config_text_sha256".into(),
+            provenance::sha256_hex(toml_text.as_bytes()).into(),
+        );
+    }
+    let json = serde_json::to_string_pretty(&record).map_err(|e| Error::Other(e.to_string()))?;
     write_atomic(&dir.join(format!("{}.json", spec.id)), json.as_bytes())?;
     Ok(prov)
 }

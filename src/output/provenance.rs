@@ -25,9 +25,9 @@ pub struct Provenance {
     pub seed: u64,
     /// Whether the quick (CI) preset was used.
     pub quick: bool,
-    /// `git rev-parse HEAD` of the working tree, if any.
+    /// The commit this binary was built from ([`git_state`]), if it was built in a checkout.
     pub git_commit: Option<String>,
-    /// Whether the working tree had uncommitted changes.
+    /// Whether the build's tracked sources differed from that commit.
     pub git_dirty: Option<bool>,
     /// Versions of goodhart, rustc and value-relevant crates.
     pub versions: Versions,
@@ -105,22 +105,25 @@ pub fn hash_json(v: &serde_json::Value) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `(commit, dirty)` of the git work tree containing the current directory, if any.
+/// `(commit, dirty)` of the source this binary was built from, embedded by `build.rs` (`None`
+/// for a build outside a git checkout). Never the repository of the current directory, which
+/// says nothing about the binary.
 pub fn git_state() -> (Option<String>, Option<bool>) {
-    let run = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    let commit = Some(env!("GOODHART_BUILD_COMMIT")).filter(|c| !c.is_empty());
+    let dirty = match env!("GOODHART_BUILD_DIRTY") {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
     };
-    let commit = run(&["rev-parse", "HEAD"]);
-    let dirty = commit
-        .as_ref()
-        .and_then(|_| run(&["status", "--porcelain", "--untracked-files=no"]))
-        .map(|s| !s.is_empty());
-    (commit, dirty)
+    (commit.map(str::to_string), dirty)
+}
+
+/// SHA-256 hex of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Seconds since the epoch.

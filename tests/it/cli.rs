@@ -214,3 +214,189 @@ fn llm_without_feature_names_it() {
     assert_eq!(e.trim().lines().count(), 1, "{e}");
     assert!(e.contains("feature `llm`"), "{e}");
 }
+
+/// Issue 14: a closed stdout (`goodhart figure --list | head -1`) is a quiet exit 0, a full one
+/// (`> /dev/full`) exit 1 with one line naming standard output; before, both panicked (exit 101).
+#[test]
+fn closed_or_full_stdout_is_not_a_panic() {
+    // the read end is closed before the child writes, so its first write fails with EPIPE
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(["figure", "--list"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    if std::path::Path::new("/dev/full").exists() {
+        for args in [&["figure", "--list"][..], &["config", "show", "kwa24-tilt"]] {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let o = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+                .args(args)
+                .stdout(full)
+                .stderr(std::process::Stdio::piped())
+                .output()
+                .unwrap();
+            let e = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+            assert_eq!(e.trim().lines().count(), 1, "{e}");
+            assert!(e.contains("standard output") && !e.contains("panic"), "{e}");
+        }
+    }
+}
+
+/// Starts `goodhart args`, sends SIGINT after `after`, and returns (exit code, stdout, stderr,
+/// seconds from the signal to the exit).
+fn interrupt_after(
+    args: &[&str],
+    after: std::time::Duration,
+) -> (Option<i32>, String, String, f64) {
+    use std::process::Stdio;
+    let child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let t0 = std::time::Instant::now();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let o = child.wait_with_output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+        t0.elapsed().as_secs_f64(),
+    )
+}
+
+/// Issue 14: Ctrl-C during the theorem checks ends the run within a second with exit 130, no
+/// report and no check recorded as failed (before: ~26 s later, interrupted checks printed as
+/// failures with NaN, exit 1).
+#[test]
+fn ctrl_c_during_theorem_checks_is_exit_130_without_a_report() {
+    let (code, out, err, secs) = interrupt_after(
+        &["theorems", "--quick"],
+        std::time::Duration::from_millis(1500),
+    );
+    assert_eq!(code, Some(130), "stdout {out}\nstderr {err}");
+    assert!(secs < 2.0, "took {secs} s after Ctrl-C");
+    assert!(out.is_empty(), "no report printed: {out}");
+    assert!(
+        err.contains("interrupted") && err.contains("no check recorded"),
+        "{err}"
+    );
+}
+
+fn tmp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("goodhart-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Issue 14: a config asking for hours of work is refused naming the limit, and a long
+/// discretisation stops within a second of Ctrl-C saying nothing was written (before: SIGINT
+/// was ignored until the end, and the message claimed finished results were kept).
+#[test]
+fn simulate_large_atoms_refused_or_interruptible() {
+    let d = tmp_dir("atoms");
+    let base = std::fs::read_to_string(format!(
+        "{}/simulations/kwa24-tilt.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let huge = d.join("huge.toml");
+    std::fs::write(&huge, base.replace("atoms = 20000", "atoms = 1000000000")).unwrap();
+    let o = goodhart(&[
+        "simulate",
+        "--config",
+        huge.to_str().unwrap(),
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("atoms") && e.contains("limit"), "{e}");
+    let big = d.join("big.toml");
+    std::fs::write(&big, base.replace("atoms = 20000", "atoms = 10000000")).unwrap();
+    let (code, _, err, secs) = interrupt_after(
+        &[
+            "simulate",
+            "--config",
+            big.to_str().unwrap(),
+            "--out",
+            d.to_str().unwrap(),
+        ],
+        std::time::Duration::from_millis(700),
+    );
+    assert_eq!(code, Some(130), "{err}");
+    assert!(secs < 1.5, "took {secs} s after Ctrl-C");
+    assert!(
+        err.contains("nothing was written") && !err.contains("were kept"),
+        "{err}"
+    );
+    assert!(!d.join("kwa24-tilt.svg").exists());
+}
+
+/// Issue 14, degenerate values: each gets a message naming the field (before: an empty figure
+/// for empty lists, "quantile must be finite" without `df`, invalid SVG for a NUL in a name).
+#[test]
+fn degenerate_config_values_name_the_field() {
+    let d = tmp_dir("degenerate");
+    let base = std::fs::read_to_string(format!(
+        "{}/simulations/kwa24-tilt.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("atoms = 20000", "atoms = 2000");
+    let betas = base
+        .lines()
+        .find(|l| l.starts_with("betas"))
+        .unwrap()
+        .to_string();
+    let budgets = base
+        .lines()
+        .find(|l| l.starts_with("budgets_nats"))
+        .unwrap()
+        .to_string();
+    let cases = [
+        (base.replace(&betas, "betas = []"), "`betas` is empty"),
+        (
+            base.replace(&budgets, "budgets_nats = []"),
+            "`budgets_nats` is empty",
+        ),
+        (base.replace("df = 3.0", "df = 1e-300"), "df"),
+        (
+            base.replacen(
+                "name = \"heavy error",
+                "name = \"nul \\u0000 heavy error",
+                1,
+            ),
+            "pairs[0].name",
+        ),
+    ];
+    for (i, (text, needle)) in cases.iter().enumerate() {
+        let f = d.join(format!("c{i}.toml"));
+        std::fs::write(&f, text).unwrap();
+        let o = goodhart(&[
+            "simulate",
+            "--config",
+            f.to_str().unwrap(),
+            "--out",
+            d.to_str().unwrap(),
+        ]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "case {i}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(e.contains(needle), "case {i}: `{needle}` not in {e}");
+    }
+    assert!(!d.join("kwa24-tilt.svg").exists(), "nothing written");
+}

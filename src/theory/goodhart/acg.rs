@@ -58,31 +58,15 @@ pub fn acg_edits(step: u32) -> u32 {
     (inner / 4.0).floor() as u32 + 2
 }
 
-/// Parses a one-column CSV with a header; the column named `column`.
+/// The column named `column` of an embedded CSV (the shared reader
+/// [`crate::dist::columns::read_csv`]; no missing or non-finite values allowed).
 ///
 /// # Errors
-/// [`Error::Config`] for a missing column or a non-numeric value (with its line).
+/// [`Error::Io`] for a missing column, a non-numeric or missing value (with its line).
 pub fn csv_column(text: &str, column: &str) -> Result<Vec<f64>> {
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let j = header
-        .iter()
-        .position(|h| *h == column)
-        .ok_or_else(|| Error::Config(format!("no column `{column}` in header {header:?}")))?;
-    lines
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let cell = l.split(',').nth(j).unwrap_or("").trim();
-            cell.parse::<f64>()
-                .map_err(|_| Error::Config(format!("line {}: `{cell}` is not a number", i + 2)))
-        })
-        .collect()
+    let origin = format!("embedded data (column `{column}`)");
+    let col = crate::dist::columns::read_csv(text, Some(column), &origin)?;
+    crate::dist::columns::all_finite(col, &origin)
 }
 
 fn mean(xs: &[f64]) -> f64 {
