@@ -23,7 +23,8 @@
 //! load through a [`VarBuilder`] over their safetensors.
 //!
 //! **Precision.** On an accelerator the linear layers run in the [`VarBuilder`]'s dtype (bf16/f16
-//! weights for a GPU run); on the CPU every weight is upcast to f32 at load. The residual stream, the norms, attention (and the KV cache), the router softmax, the final
+//! weights for a GPU run); on the CPU every weight is upcast to f32 at load. [`Mixtral::new_quantized`] holds the decoder's
+//! linear layers in NF4 or q8_0 instead ([`crate::quant`]). The residual stream, the norms, attention (and the KV cache), the router softmax, the final
 //! norm and `lm_head` run in f32. Log-probabilities leave the model in f64, computed from the f32 logits
 //! by a log-sum-exp (never the log of a softmax).
 //!
