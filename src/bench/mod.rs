@@ -40,7 +40,15 @@ pub use baseline::{locate_baselines, parse_summary, Measured, Recorded};
 /// `bench.py`'s seed.
 pub const SEED: u64 = 20_241_124;
 /// The benchmark names, in run order.
-pub const NAMES: [&str; 7] = ["tilt", "sample_t3", "hill", "tails", "cohen", "tails_cli", "llm"];
+pub const NAMES: [&str; 7] = [
+    "tilt",
+    "sample_t3",
+    "hill",
+    "tails",
+    "cohen",
+    "tails_cli",
+    "llm",
+];
 
 /// The workloads that have a NumPy baseline in `bench.py`.
 pub const BASELINE_NAMES: [&str; 3] = ["tilt", "sample_t3", "hill"];

@@ -3,9 +3,9 @@
 mod cli;
 #[cfg(feature = "llm")]
 mod llm_cli;
+mod llm_plan;
 #[cfg(feature = "llm")]
 mod llm_score_reward;
-mod llm_plan;
 mod prob_props;
 mod strategies;
 mod tails_cli;

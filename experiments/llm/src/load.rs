@@ -88,7 +88,19 @@ pub enum Role {
 /// # Errors
 /// [`LlmError::Config`] naming the file, what it holds and what the role needs.
 pub fn check_model_type(dir: &ModelDir, role: Role) -> Result<()> {
-    let cfg = dir.config_json()?;
+    check_model_type_of(
+        &dir.config_json()?,
+        &dir.config_path.display().to_string(),
+        role,
+    )
+}
+
+/// [`check_model_type`] on an already-read `config.json` (at `path`), for callers that read the
+/// config without opening the whole model directory (the memory plan).
+///
+/// # Errors
+/// As [`check_model_type`].
+pub fn check_model_type_of(cfg: &serde_json::Value, path: &str, role: Role) -> Result<()> {
     let Some(found) = cfg.get("model_type").and_then(|v| v.as_str()) else {
         return Ok(());
     };
@@ -113,7 +125,7 @@ pub fn check_model_type(dir: &ModelDir, role: Role) -> Result<()> {
         ""
     };
     Err(LlmError::Config {
-        path: dir.config_path.display().to_string(),
+        path: path.to_string(),
         message: format!("model_type = {found:?}, but {what} (model_type {want:?}){hint}"),
     })
 }

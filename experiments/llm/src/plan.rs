@@ -30,6 +30,7 @@ use serde::Serialize;
 use crate::device::DeviceName;
 use crate::distilbert::DistilBertConfig;
 use crate::experiment::ExperimentConfig;
+use crate::load::{check_model_type_of, Role};
 use crate::mixtral::MixtralConfig;
 use crate::quant::BaseQuantization;
 use crate::{LlmError, Result};
@@ -155,9 +156,9 @@ impl Models {
     /// # Errors
     /// A missing or invalid `config.json` (typed, naming the file).
     pub fn read(cfg: &ExperimentConfig) -> Result<Self> {
-        let (base, path): (MixtralConfig, String) = read_config(&cfg.base)?;
+        let (base, path): (MixtralConfig, String) = read_config(&cfg.base, Role::Base)?;
         base.validate(&path)?;
-        let (reward, path): (DistilBertConfig, String) = read_config(&cfg.reward)?;
+        let (reward, path): (DistilBertConfig, String) = read_config(&cfg.reward, Role::Reward)?;
         reward.validate(&path)?;
         let prompt_tokens = crate::checkpoint::ModelDir::open(&cfg.base)
             .and_then(|d| d.tokenizer())
@@ -172,20 +173,32 @@ impl Models {
     }
 }
 
-/// `DIR/config.json`, or the config of the model directory or HF cache entry `dir`.
-fn read_config<T: serde::de::DeserializeOwned>(dir: &std::path::Path) -> Result<(T, String)> {
+/// `DIR/config.json`, or the config of the model directory or HF cache entry `dir`, checked to be
+/// the architecture `role` needs (so swapped base and reward directories are named as such).
+fn read_config<T: serde::de::DeserializeOwned>(
+    dir: &std::path::Path,
+    role: Role,
+) -> Result<(T, String)> {
     let direct = dir.join("config.json");
-    if direct.is_file() {
-        let path = direct.display().to_string();
+    let (json, path) = if direct.is_file() {
         let text = std::fs::read_to_string(&direct).map_err(|e| LlmError::io(&direct, e))?;
-        let cfg = serde_json::from_str(&text).map_err(|e| LlmError::Config {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        return Ok((cfg, path));
-    }
-    let d = crate::checkpoint::ModelDir::open(dir)?;
-    Ok((d.read_config()?, d.config_path.display().to_string()))
+        let path = direct.display().to_string();
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| LlmError::Config {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        (json, path)
+    } else {
+        let d = crate::checkpoint::ModelDir::open(dir)?;
+        (d.config_json()?, d.config_path.display().to_string())
+    };
+    check_model_type_of(&json, &path, role)?;
+    let cfg = serde_json::from_value(json).map_err(|e| LlmError::Config {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    Ok((cfg, path))
 }
 
 /// Bytes per element the model's weights are held in on `dev` (the CPU upcasts to f32).
