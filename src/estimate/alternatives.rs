@@ -177,6 +177,10 @@ pub fn fit_exponential(tail: &[f64], x_min: f64) -> Result<Fit> {
     ))
 }
 
+/// Tails longer than this evaluate likelihoods from sufficient statistics where that is exact
+/// algebra (the lognormal's `Σ(ln x − μ)²`); shorter ones keep the direct sums (values unchanged).
+pub const LARGE_TAIL: usize = 50_000;
+
 /// Lognormal truncated at `x_min`: Nelder–Mead on `(μ, ln σ)` from the moments of `ln x`.
 ///
 /// # Errors
@@ -189,15 +193,22 @@ pub fn fit_lognormal(tail: &[f64], x_min: f64) -> Result<Fit> {
     let n = lx.len() as f64;
     let ln_sqrt_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
     let slx = neumaier_sum(lx.iter().copied());
-    let ll = |mu: f64, sigma: f64| -> f64 {
-        let q = neumaier_sum(lx.iter().map(|&l| {
-            let z = (l - mu) / sigma;
-            z * z
-        }));
-        -slx - n * (sigma.ln() + ln_sqrt_2pi) - 0.5 * q - n * std.ln_sf((lmin - mu) / sigma)
-    };
     let m0 = slx / n;
     let v0 = neumaier_sum(lx.iter().map(|&l| (l - m0) * (l - m0))) / n;
+    // tails longer than LARGE_TAIL: Σ(l − μ)² = Σ(l − m̄)² + n(m̄ − μ)² from the centred sums
+    // (O(1) per likelihood evaluation instead of O(n); shorter tails keep the direct sum)
+    let large = lx.len() > LARGE_TAIL;
+    let ll = |mu: f64, sigma: f64| -> f64 {
+        let q = if large {
+            (n * v0 + n * (m0 - mu) * (m0 - mu)) / (sigma * sigma)
+        } else {
+            neumaier_sum(lx.iter().map(|&l| {
+                let z = (l - mu) / sigma;
+                z * z
+            }))
+        };
+        -slx - n * (sigma.ln() + ln_sqrt_2pi) - 0.5 * q - n * std.ln_sf((lmin - mu) / sigma)
+    };
     let s0 = v0.sqrt().max(1e-3 * (1.0 + m0.abs()));
     let (best, converged) = nelder_mead(
         |p: &[f64; 2]| -ll(p[0], p[1].exp()),

@@ -84,9 +84,13 @@ pub struct DiscreteFit {
     pub n_tail: usize,
 }
 
-/// Whether every value is a (finite) integer: the discrete law applies.
+/// Largest magnitude below which an integer-valued `f64` is taken for a count: above 2^53 every
+/// `f64` is an integer, so integrality says nothing about the data.
+pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// Whether every value is an integer of magnitude at most [`MAX_COUNT`]: the discrete law applies.
 pub fn is_integer_valued(x: &[f64]) -> bool {
-    !x.is_empty() && x.iter().all(|v| v.is_finite() && v.fract() == 0.0)
+    !x.is_empty() && x.iter().all(|v| v.abs() <= MAX_COUNT && v.fract() == 0.0)
 }
 
 /// Number of distinct values of an ascending slice.
@@ -291,5 +295,7 @@ mod tests {
         .unwrap();
         assert_ne!(c.x_min, 7.0, "continuous scan: {c:?}");
         assert!(scan_xmin_discrete(&[1.5, 2.0], 2, 10).is_err());
+        // huge floats are all integral but are not counts
+        assert!(!is_integer_valued(&[1e300, 2e300]) && is_integer_valued(&[0.0, 7.0]));
     }
 }
