@@ -110,7 +110,7 @@ pub enum Command {
         /// Print `{name: median_seconds}` as JSON.
         #[arg(long)]
         json: bool,
-        /// Comma-separated subset: tilt, sample_t3, hill, tails, cohen (Cohen et al. 2024 scaling), tails_cli (the whole `goodhart tails` verdict at n = 1e5, 1e6, 1e7).
+        /// Comma-separated subset: tilt, sample_t3, hill, tails, cohen (Cohen et al. 2024 scaling), tails_cli (the whole `goodhart tails` verdict at n = 1e5, 1e6, 1e7), llm (feature llm: scoring, generation, reward, PPO steps on the small pair beside PyTorch).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Skip running `../shared/baselines/bench.py` beside ours.
