@@ -29,7 +29,7 @@ as goodhart does on the CPU):
 
 Regenerate (about 20 s on CPU):
     python3 -m venv /root/venvs/llm
-    /root/venvs/llm/bin/pip install torch==2.15.0 transformers==5.23.0 safetensors==0.7.0 tokenizers==0.22.2 numpy
+    /root/venvs/llm/bin/pip install torch==2.15.0 transformers==5.23.0 safetensors==0.8.0 tokenizers==0.23.3 numpy==2.4.6
     /root/venvs/llm/bin/python tests/vectors/make_llm_vectors.py
 (the script asserts the torch/transformers versions it was written for; other versions may give
 other random weights.)
@@ -342,6 +342,7 @@ def distilbert_case(name, id2label, dtype, lowercase, with_tokenizer_json):
 def main():
     assert torch.__version__.startswith("2.15"), torch.__version__
     assert transformers.__version__ == "5.23.0", transformers.__version__
+    assert tokenizers.__version__ == "0.23.3", tokenizers.__version__
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     corpus = [CHAT_PROMPT] * 4 + [

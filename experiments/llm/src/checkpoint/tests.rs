@@ -739,3 +739,78 @@ fn write_model_dir_refuses_unloadable_tensors() {
         })
     ));
 }
+
+/// Issue 14: the load-time scan finds NaN and ±inf in each float dtype by their bit patterns (checked
+/// against `is_finite` of the decoded values) and leaves finite extremes alone.
+#[test]
+fn check_finite_finds_non_finite_values_in_every_float_dtype() {
+    let f32s = [
+        1.0f32,
+        f32::MAX,
+        f32::MIN_POSITIVE,
+        -0.0,
+        f32::NAN,
+        f32::INFINITY,
+        2.0,
+        f32::NEG_INFINITY,
+    ];
+    let bytes = |v: &[f32], dtype: &str| -> Vec<u8> {
+        match dtype {
+            "F32" => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            "BF16" => v
+                .iter()
+                .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+                .collect(),
+            _ => v
+                .iter()
+                .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+                .collect(),
+        }
+    };
+    for dtype in ["F32", "BF16", "F16"] {
+        // f32::MAX overflows to inf in f16: the reference is what each dtype actually stores
+        let stored: Vec<f32> = match dtype {
+            "F32" => f32s.to_vec(),
+            "BF16" => f32s
+                .iter()
+                .map(|&x| half::bf16::from_f32(x).to_f32())
+                .collect(),
+            _ => f32s
+                .iter()
+                .map(|&x| half::f16::from_f32(x).to_f32())
+                .collect(),
+        };
+        let want_count = stored.iter().filter(|x| !x.is_finite()).count();
+        let first = stored.iter().position(|x| !x.is_finite()).unwrap();
+        match check_finite("w", "f", dtype, &bytes(&f32s, dtype)) {
+            Err(LlmError::NonFiniteWeight {
+                count,
+                first_index,
+                first: what,
+                ..
+            }) => {
+                assert_eq!((count, first_index), (want_count, first), "{dtype}");
+                let label = if stored[first].is_nan() {
+                    "NaN"
+                } else if stored[first] > 0.0 {
+                    "inf"
+                } else {
+                    "-inf"
+                };
+                assert_eq!(what, label, "{dtype}");
+            }
+            other => panic!("{dtype}: {other:?}"),
+        }
+        check_finite("w", "f", dtype, &bytes(&[1.0, -3.5, 0.0, 65000.0], dtype)).unwrap();
+    }
+    // other dtypes are not checked
+    check_finite("w", "f", "I64", &[0xff; 16]).unwrap();
+    // cost: one pass over the bytes
+    let big = vec![0x3c_u8; 64 << 20];
+    let t = std::time::Instant::now();
+    check_finite("w", "f", "BF16", &big).unwrap();
+    eprintln!(
+        "check_finite: 64 MiB of bf16 in {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
+}
