@@ -261,6 +261,8 @@ pub fn draw_kl_transcript(
                 '\n' => "\n".to_string(),
                 '\t' => "[\\t]".to_string(),
                 c if c.is_control() => format!("[\\u{{{:x}}}]", c as u32),
+                // SVG collapses plain spaces at the ends of a text element: keep them visible.
+                ' ' => "\u{a0}".to_string(),
                 c => c.to_string(),
             })
             .collect();

@@ -1138,10 +1138,15 @@ fn write_figures(
     for &b in &budgets {
         let mut s3 = Vec::new();
         let mut top = 1.0f64;
-        for (ci, (base, cb, l)) in conds.iter().enumerate() {
+        // Colours within the panel: the agents' conditions first, then each base's forced price
+        // and the exact role-agnostic price (at most 4 + 3 of the 8 palette colours).
+        let mut colour = 0usize;
+        for (base, cb, l) in conds.iter() {
             if *cb != b {
                 continue;
             }
+            let ci = colour;
+            colour += 1;
             let eps: Vec<&EpisodeStats> = sel(base, b, *l)
                 .into_iter()
                 .flat_map(|o| o.eval.iter())
@@ -1177,7 +1182,7 @@ fn write_figures(
                 ),
             );
         }
-        for (k, (base, price, exact)) in prices.iter().enumerate() {
+        for (base, price, exact) in prices.iter() {
             let forced = price.mean_by_n();
             for &(n, p) in &forced {
                 top = top.max(p);
@@ -1207,7 +1212,7 @@ fn write_figures(
                         base.name
                     ),
                     forced.iter().map(|&(n, p)| (n as f64, p.sqrt())).collect(),
-                    conds.len() + 2 * k,
+                    colour,
                 )
                 .styled(Style::Dashed),
             );
@@ -1228,6 +1233,7 @@ fn write_figures(
                     }
                 }
                 top = top.max(e[0]);
+                colour += 1;
                 s3.push(
                     Series::line(
                         "habit generator's role-agnostic prior: exact price".to_string(),
@@ -1235,7 +1241,7 @@ fn write_figures(
                             .enumerate()
                             .map(|(i, &p)| ((i + 1) as f64, p.sqrt()))
                             .collect(),
-                        conds.len() + 2 * k + 1,
+                        colour,
                     )
                     .styled(Style::Points),
                 );
