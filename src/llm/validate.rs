@@ -1216,6 +1216,7 @@ fn write_figures(
                 )
                 .styled(Style::Dashed),
             );
+            colour += 1;
             if let Some(e) = exact {
                 if b == budgets[0] {
                     for (i, &p) in e.iter().enumerate() {
@@ -1233,7 +1234,6 @@ fn write_figures(
                     }
                 }
                 top = top.max(e[0]);
-                colour += 1;
                 s3.push(
                     Series::line(
                         "habit generator's role-agnostic prior: exact price".to_string(),
@@ -1245,6 +1245,7 @@ fn write_figures(
                     )
                     .styled(Style::Points),
                 );
+                colour += 1;
             }
         }
         panels3.push((b, s3, top));
