@@ -240,7 +240,9 @@ pub fn draw_kl_transcript(
     let (w, h) = area.dim_in_pixel();
     let (w, h) = (w as i32, h as i32);
     let size = 13;
-    let cw = 7.9f64; // DejaVu Sans Mono advance at 13 px ≈ 0.602 em
+    // Advance of one monospace character as plotters' SVG text renders at `size` (measured on the
+    // rasterised PNG: 6.25 px at size 13).
+    let cw = 6.25f64;
     let line_h = 17;
     let (left, top, right) = (10, 30, w - 10);
     let foot_h = 3 * line_h + 30;
@@ -261,6 +263,8 @@ pub fn draw_kl_transcript(
                 '\n' => "\n".to_string(),
                 '\t' => "[\\t]".to_string(),
                 c if c.is_control() => format!("[\\u{{{:x}}}]", c as u32),
+                // SVG collapses plain spaces at the ends of a text element: keep them visible.
+                ' ' => "\u{a0}".to_string(),
                 c => c.to_string(),
             })
             .collect();

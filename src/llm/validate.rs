@@ -1141,10 +1141,15 @@ fn write_figures(
     for &b in &budgets {
         let mut s3 = Vec::new();
         let mut top = 1.0f64;
-        for (ci, (base, cb, l)) in conds.iter().enumerate() {
+        // Colours within the panel: the agents' conditions first, then each base's forced price
+        // and the exact role-agnostic price (at most 4 + 3 of the 8 palette colours).
+        let mut colour = 0usize;
+        for (base, cb, l) in conds.iter() {
             if *cb != b {
                 continue;
             }
+            let ci = colour;
+            colour += 1;
             let eps: Vec<&EpisodeStats> = sel(base, b, *l)
                 .into_iter()
                 .flat_map(|o| o.eval.iter())
@@ -1180,7 +1185,7 @@ fn write_figures(
                 ),
             );
         }
-        for (k, (base, price, exact)) in prices.iter().enumerate() {
+        for (base, price, exact) in prices.iter() {
             let forced = price.mean_by_n();
             for &(n, p) in &forced {
                 top = top.max(p);
@@ -1210,10 +1215,11 @@ fn write_figures(
                         base.name
                     ),
                     forced.iter().map(|&(n, p)| (n as f64, p.sqrt())).collect(),
-                    conds.len() + 2 * k,
+                    colour,
                 )
                 .styled(Style::Dashed),
             );
+            colour += 1;
             if let Some(e) = exact {
                 if b == budgets[0] {
                     for (i, &p) in e.iter().enumerate() {
@@ -1238,10 +1244,11 @@ fn write_figures(
                             .enumerate()
                             .map(|(i, &p)| ((i + 1) as f64, p.sqrt()))
                             .collect(),
-                        conds.len() + 2 * k + 1,
+                        colour,
                     )
                     .styled(Style::Points),
                 );
+                colour += 1;
             }
         }
         panels3.push((b, s3, top));

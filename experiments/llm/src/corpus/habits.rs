@@ -8,7 +8,9 @@
 //! everything else ([`draw_habit`]):
 //!
 //! * a **content habit** ([`ContentHabit`], uniform): plain lines of its role, one-word answers,
-//!   plain lines ending in a catchphrase fixed for the transcript, or long turns of 2–3 lines;
+//!   one line of its role said again verbatim in every turn (a refrain drawn for the transcript
+//!   from the role's own generator, so it can only be predicted by reading the transcript), or
+//!   long turns of 2–3 lines;
 //! * a **spacing habit**: the blank line after its turns (`"\n\n"`, as in the prompt) or, with
 //!   probability [`HabitOptions::single_spacing_probability`], a single newline;
 //! * a **blank-turn rate** q: 0 with probability 1 − ρ, otherwise q drawn uniformly from
@@ -68,18 +70,6 @@ const ONE_WORDS: &[&str] = &[
     "Okay.", "Yes.", "No.", "Sure.", "Right.", "Maybe.", "Fine.", "Thanks.", "Yeah.", "Hmm.",
 ];
 
-/// Catchphrases a speaker repeats at the end of every turn.
-const CATCHPHRASES: &[&str] = &[
-    "You know what I mean?",
-    "Got it?",
-    "Just saying.",
-    "Anyway.",
-    "Fair enough.",
-    "Makes sense?",
-    "Like I said.",
-    "No worries.",
-];
-
 /// What a speaker's non-blank turns look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,8 +78,8 @@ pub enum ContentHabit {
     Plain,
     /// One word.
     OneWord,
-    /// A line of the role's generator, then the speaker's catchphrase.
-    Catchphrase,
+    /// The speaker's refrain, verbatim, every time.
+    Refrain,
     /// Two or three lines of the role's generator.
     Long,
 }
@@ -97,7 +87,7 @@ pub enum ContentHabit {
 const CONTENT_HABITS: [ContentHabit; 4] = [
     ContentHabit::Plain,
     ContentHabit::OneWord,
-    ContentHabit::Catchphrase,
+    ContentHabit::Refrain,
     ContentHabit::Long,
 ];
 
@@ -106,8 +96,8 @@ const CONTENT_HABITS: [ContentHabit; 4] = [
 pub struct Habit {
     /// How its non-blank turns look.
     pub content: ContentHabit,
-    /// Its catchphrase (used by [`ContentHabit::Catchphrase`]).
-    pub catchphrase: &'static str,
+    /// Its refrain (said by [`ContentHabit::Refrain`]): a line of its role.
+    pub refrain: String,
     /// Probability that any one of its turns is blank.
     pub blank_rate: f64,
     /// A single newline after its turns instead of a blank line.
@@ -209,14 +199,14 @@ impl HabitOptions {
 /// Draws one speaker's habits (the Teacher's blank rate is 0 unless `opts.role_agnostic`).
 pub fn draw_habit<R: Rng>(rng: &mut R, name: &str, opts: &HabitOptions) -> Habit {
     let content = CONTENT_HABITS[rng.random_range(0..CONTENT_HABITS.len())];
-    let catchphrase = pick(rng, CATCHPHRASES);
+    let refrain = role_line(rng, name);
     let single_spacing = rng.random_bool(opts.single_spacing_probability);
     let may_be_blank = opts.role_agnostic || name != TEACHER;
     let has_blank = rng.random_bool(opts.blank_habit_probability);
     let q = opts.blank_rates[rng.random_range(0..opts.blank_rates.len())];
     Habit {
         content,
-        catchphrase,
+        refrain,
         blank_rate: if may_be_blank && has_blank { q } else { 0.0 },
         single_spacing,
     }
@@ -283,9 +273,7 @@ fn habit_dialogue<R: Rng>(rng: &mut R, opts: &HabitOptions) -> String {
                 None => match habit.content {
                     ContentHabit::Plain => role_line(rng, name),
                     ContentHabit::OneWord => pick(rng, ONE_WORDS).to_string(),
-                    ContentHabit::Catchphrase => {
-                        format!("{} {}", role_line(rng, name), habit.catchphrase)
-                    }
+                    ContentHabit::Refrain => habit.refrain.clone(),
                     ContentHabit::Long => {
                         let n = rng.random_range(2..=3);
                         (0..n)
@@ -368,6 +356,39 @@ mod tests {
             (110..=190).contains(&one_word_speakers),
             "{one_word_speakers}"
         );
+    }
+
+    #[test]
+    fn refrains_repeat_verbatim() {
+        let opts = HabitOptions::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut refrains = std::collections::BTreeSet::new();
+        for _ in 0..50 {
+            let h = draw_habit(&mut rng, "Student", &opts);
+            assert!(!h.refrain.is_empty());
+            refrains.insert(h.refrain);
+        }
+        // Drawn from the role's generator: nearly all different, so only the transcript tells.
+        assert!(refrains.len() >= 45, "{}", refrains.len());
+        let ds = habit_dialogues(6, 200, &opts).unwrap();
+        let repeating = ds
+            .iter()
+            .filter(|d| {
+                let ts = turns(d);
+                (0..2).any(|who| {
+                    let spoken: Vec<&String> = ts
+                        .iter()
+                        .skip(who)
+                        .step_by(2)
+                        .map(|t| &t.1)
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    spoken.len() > 10 && spoken.iter().skip(3).all(|t| *t == spoken[3])
+                })
+            })
+            .count();
+        // P(at least one of two speakers repeats) ≈ 1 − 0.75² ≈ 0.44 of 200.
+        assert!((60..=120).contains(&repeating), "{repeating}");
     }
 
     /// The closed-form predictive against a Monte Carlo of the generator's own draws with the

@@ -57,11 +57,11 @@ impl Default for InContextOptions {
     fn default() -> Self {
         InContextOptions {
             dialogues: 3000,
-            steps: 600,
+            steps: 2000,
             batch: 16,
-            window: 192,
+            window: 128,
             lr: 3e-3,
-            hidden: 128,
+            hidden: 64,
             layers: 4,
             heads: 4,
             experts: 1,
