@@ -754,27 +754,9 @@ fn compare_bases(
     )
 }
 
-/// Parses `cpu`, `cuda` or `cuda:N`.
+/// Opens `--device` (`cpu`, `cpu:N`, `cuda` or `cuda:N`) with the experiment's device rule.
 fn device(s: &str) -> anyhow::Result<goodhart_llm::candle_core::Device> {
-    use goodhart_llm::candle_core::Device;
-    match s {
-        "cpu" => Ok(Device::Cpu),
-        _ => {
-            let ord = match s.strip_prefix("cuda") {
-                Some("") => 0,
-                Some(rest) => rest
-                    .strip_prefix(':')
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .ok_or_else(|| anyhow::anyhow!("--device {s}: expected cpu, cuda or cuda:N"))?,
-                None => anyhow::bail!("--device {s}: expected cpu, cuda or cuda:N"),
-            };
-            Device::new_cuda(ord).map_err(|e| {
-                anyhow::anyhow!(
-                    "--device {s}: {e} (build with --features cuda on a machine with a CUDA GPU)"
-                )
-            })
-        }
-    }
+    Ok(goodhart_llm::device::open_device("--device", s)?)
 }
 
 /// One experiment with its progress bar (reward, KL used of the round's budget, empty fraction) and
