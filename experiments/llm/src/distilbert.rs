@@ -387,8 +387,22 @@ impl Norm {
     }
 
     /// Statistics in f32 for a half-precision model (as PyTorch's kernels), in the model's dtype otherwise.
+    /// An f32/f64 input on the CPU that takes no part in a gradient computation goes through the fused
+    /// kernel [`TwoPassLayerNorm`] (one pass over memory per row instead of ~11 tensor ops); everything
+    /// else (CUDA, half precision, gradients) uses the composed, differentiable form below.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dtype = x.dtype();
+        if x.device().is_cpu()
+            && matches!(dtype, DType::F32 | DType::F64)
+            && self.weight.dtype() == dtype
+            && self.bias.dtype() == dtype
+            && !x.track_op()
+            && !self.weight.track_op()
+            && !self.bias.track_op()
+        {
+            let x = x.contiguous()?;
+            return Ok(x.apply_op3_no_bwd(&self.weight, &self.bias, &TwoPassLayerNorm)?);
+        }
         let x = x.to_dtype(internal_dtype(dtype))?;
         let dim = x.dim(D::Minus1)? as f64;
         let mean = (x.sum_keepdim(D::Minus1)? / dim)?;
@@ -398,6 +412,99 @@ impl Norm {
             .broadcast_div(&(var + LAYER_NORM_EPS)?.sqrt()?)?
             .to_dtype(dtype)?;
         Ok(xn.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)?)
+    }
+}
+
+/// Fused CPU LayerNorm over the last dimension with DistilBERT's eps ([`LAYER_NORM_EPS`]), numerically
+/// the two-pass form of [`Norm::forward`]: per row, mean = Σx/d, var = Σ(x − mean)²/d (centred, so it is
+/// never negative, unlike the one-pass E\[x²\] − mean² of candle-nn's fused `layer_norm`, which also sums
+/// in f32), then y = (x − mean)/√(var + eps)·w + b. Sums are accumulated in f64 for f32 input. It has no
+/// CUDA kernel and no backward: [`Norm::forward`] only calls it on the CPU for f32/f64 tensors outside a
+/// gradient computation and falls back to the composed candle ops otherwise.
+struct TwoPassLayerNorm;
+
+impl TwoPassLayerNorm {
+    fn rows<T>(x: &[T], w: &[T], b: &[T]) -> Vec<T>
+    where
+        T: Copy + Into<f64> + FromF64,
+    {
+        let d = w.len();
+        let mut out = Vec::with_capacity(x.len());
+        for row in x.chunks_exact(d) {
+            let mean = row.iter().map(|&v| v.into()).sum::<f64>() / d as f64;
+            let var = row
+                .iter()
+                .map(|&v| {
+                    let c = v.into() - mean;
+                    c * c
+                })
+                .sum::<f64>()
+                / d as f64;
+            let std = (var + LAYER_NORM_EPS).sqrt();
+            out.extend(row.iter().zip(w.iter().zip(b)).map(|(&v, (&wi, &bi))| {
+                T::from_f64((v.into() - mean) / std * wi.into() + bi.into())
+            }));
+        }
+        out
+    }
+}
+
+/// Rounding from f64 to the kernel's element type.
+trait FromF64 {
+    fn from_f64(v: f64) -> Self;
+}
+
+impl FromF64 for f32 {
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl FromF64 for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+impl candle_core::CustomOp3 for TwoPassLayerNorm {
+    fn name(&self) -> &'static str {
+        "distilbert-two-pass-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+        s3: &candle_core::CpuStorage,
+        l3: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::CpuStorage as S;
+        let d = l1.dims().last().copied().unwrap_or(0);
+        if d == 0 || l2.dims() != [d] || l3.dims() != [d] {
+            candle_core::bail!(
+                "layer norm: input {:?}, weight {:?}, bias {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        let span = |l: &candle_core::Layout| {
+            l.contiguous_offsets()
+                .ok_or_else(|| candle_core::Error::Msg("layer norm: non-contiguous operand".into()))
+        };
+        let ((a1, e1), (a2, e2), (a3, e3)) = (span(l1)?, span(l2)?, span(l3)?);
+        let out = match (s1, s2, s3) {
+            (S::F32(x), S::F32(w), S::F32(b)) => {
+                S::F32(Self::rows(&x[a1..e1], &w[a2..e2], &b[a3..e3]))
+            }
+            (S::F64(x), S::F64(w), S::F64(b)) => {
+                S::F64(Self::rows(&x[a1..e1], &w[a2..e2], &b[a3..e3]))
+            }
+            _ => candle_core::bail!("layer norm: f32 or f64 operands of one dtype expected"),
+        };
+        Ok((out, l1.shape().clone()))
     }
 }
 
