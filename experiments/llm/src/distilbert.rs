@@ -19,6 +19,11 @@
 //! `softmax_last_dim` kernel unless its input takes part in a gradient computation (a [`candle_core::Var`]
 //! among its ancestors: training, or the ACG gradient w.r.t. input embeddings of Kwa et al. 2024 §4.5,
 //! see [`DistilBertClassifier::forward_embeds`]), where the composed, differentiable softmax is used.
+//! On the CPU, for f32/f64 tensors outside a gradient computation, two fused kernels (candle custom ops)
+//! replace these compositions with the same numbers: the two-pass LayerNorm (sums in f64) and the
+//! masked attention softmax (masked keys get exactly 0, as after HF's fill); CUDA, half precision and
+//! gradients take the composed ops, so every device runs (measured on `llm reward`, 1280 texts of the
+//! small pair: ~25 % less CPU time).
 //! A half-precision model (f16/bf16 loading) keeps both in f32 internally.
 //!
 //! Scoring follows the HF text-classification pipeline: for a 2-label model the pipeline applies a
@@ -387,8 +392,22 @@ impl Norm {
     }
 
     /// Statistics in f32 for a half-precision model (as PyTorch's kernels), in the model's dtype otherwise.
+    /// An f32/f64 input on the CPU that takes no part in a gradient computation goes through the fused
+    /// kernel [`TwoPassLayerNorm`] (one pass over memory per row instead of ~11 tensor ops); everything
+    /// else (CUDA, half precision, gradients) uses the composed, differentiable form below.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dtype = x.dtype();
+        if x.device().is_cpu()
+            && matches!(dtype, DType::F32 | DType::F64)
+            && self.weight.dtype() == dtype
+            && self.bias.dtype() == dtype
+            && !x.track_op()
+            && !self.weight.track_op()
+            && !self.bias.track_op()
+        {
+            let x = x.contiguous()?;
+            return Ok(x.apply_op3_no_bwd(&self.weight, &self.bias, &TwoPassLayerNorm)?);
+        }
         let x = x.to_dtype(internal_dtype(dtype))?;
         let dim = x.dim(D::Minus1)? as f64;
         let mean = (x.sum_keepdim(D::Minus1)? / dim)?;
@@ -398,6 +417,99 @@ impl Norm {
             .broadcast_div(&(var + LAYER_NORM_EPS)?.sqrt()?)?
             .to_dtype(dtype)?;
         Ok(xn.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)?)
+    }
+}
+
+/// Fused CPU LayerNorm over the last dimension with DistilBERT's eps ([`LAYER_NORM_EPS`]), numerically
+/// the two-pass form of [`Norm::forward`]: per row, mean = Σx/d, var = Σ(x − mean)²/d (centred, so it is
+/// never negative, unlike the one-pass E\[x²\] − mean² of candle-nn's fused `layer_norm`, which also sums
+/// in f32), then y = (x − mean)/√(var + eps)·w + b. Sums are accumulated in f64 for f32 input. It has no
+/// CUDA kernel and no backward: [`Norm::forward`] only calls it on the CPU for f32/f64 tensors outside a
+/// gradient computation and falls back to the composed candle ops otherwise.
+struct TwoPassLayerNorm;
+
+impl TwoPassLayerNorm {
+    fn rows<T>(x: &[T], w: &[T], b: &[T]) -> Vec<T>
+    where
+        T: Copy + Into<f64> + FromF64,
+    {
+        let d = w.len();
+        let mut out = Vec::with_capacity(x.len());
+        for row in x.chunks_exact(d) {
+            let mean = row.iter().map(|&v| v.into()).sum::<f64>() / d as f64;
+            let var = row
+                .iter()
+                .map(|&v| {
+                    let c = v.into() - mean;
+                    c * c
+                })
+                .sum::<f64>()
+                / d as f64;
+            let std = (var + LAYER_NORM_EPS).sqrt();
+            out.extend(row.iter().zip(w.iter().zip(b)).map(|(&v, (&wi, &bi))| {
+                T::from_f64((v.into() - mean) / std * wi.into() + bi.into())
+            }));
+        }
+        out
+    }
+}
+
+/// Rounding from f64 to the kernel's element type.
+trait FromF64 {
+    fn from_f64(v: f64) -> Self;
+}
+
+impl FromF64 for f32 {
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl FromF64 for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+}
+
+impl candle_core::CustomOp3 for TwoPassLayerNorm {
+    fn name(&self) -> &'static str {
+        "distilbert-two-pass-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+        s3: &candle_core::CpuStorage,
+        l3: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::CpuStorage as S;
+        let d = l1.dims().last().copied().unwrap_or(0);
+        if d == 0 || l2.dims() != [d] || l3.dims() != [d] {
+            candle_core::bail!(
+                "layer norm: input {:?}, weight {:?}, bias {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            )
+        }
+        let span = |l: &candle_core::Layout| {
+            l.contiguous_offsets()
+                .ok_or_else(|| candle_core::Error::Msg("layer norm: non-contiguous operand".into()))
+        };
+        let ((a1, e1), (a2, e2), (a3, e3)) = (span(l1)?, span(l2)?, span(l3)?);
+        let out = match (s1, s2, s3) {
+            (S::F32(x), S::F32(w), S::F32(b)) => {
+                S::F32(Self::rows(&x[a1..e1], &w[a2..e2], &b[a3..e3]))
+            }
+            (S::F64(x), S::F64(w), S::F64(b)) => {
+                S::F64(Self::rows(&x[a1..e1], &w[a2..e2], &b[a3..e3]))
+            }
+            _ => candle_core::bail!("layer norm: f32 or f64 operands of one dtype expected"),
+        };
+        Ok((out, l1.shape().clone()))
     }
 }
 
@@ -445,6 +557,166 @@ fn cls_rows(x: &Tensor) -> Result<Tensor> {
     Ok(x.i((.., 0))?.contiguous()?)
 }
 
+/// The attention mask of one forward pass: `keys` (b, l) u8, 1 = attend.
+struct AttentionMask {
+    keys: Tensor,
+    heads: usize,
+    dtype: DType,
+    /// `(keep, fill)` of the composed path, (b, heads, l, l) each, built on first use: HF's
+    /// `masked_fill(mask == 0, finfo.min)` operands, materialised contiguous once per pass because
+    /// candle's CPU `where_cond` walks broadcast (strided) operands element by element through a
+    /// strided index, which took ~40 % of a forward pass when the (b, 1, 1, l) mask was broadcast in
+    /// every layer (perf, 64 texts × 40 tokens).
+    filled: std::cell::OnceCell<(Tensor, Tensor)>,
+}
+
+impl AttentionMask {
+    /// softmax(masked_fill(scores, mask == 0, finfo.min)) over the keys, `scores` (b, heads, l, l).
+    /// On the CPU, for f32/f64 scores outside a gradient computation, the fused [`MaskedSoftmax`]
+    /// kernel (same numbers: the filled keys' exp underflows to exactly 0 in HF's form); otherwise the
+    /// composed `where_cond` + [`softmax_last`].
+    fn softmax(&self, scores: &Tensor) -> Result<Tensor> {
+        if scores.device().is_cpu()
+            && matches!(scores.dtype(), DType::F32 | DType::F64)
+            && !scores.track_op()
+        {
+            let scores = scores.contiguous()?;
+            return Ok(scores.apply_op2_no_bwd(&self.keys, &MaskedSoftmax)?);
+        }
+        if self.filled.get().is_none() {
+            let shape = scores.dims4()?;
+            let (b, _, _, l) = shape;
+            let keep = self
+                .keys
+                .reshape((b, 1, 1, l))?
+                .broadcast_as(shape)?
+                .contiguous()?;
+            let fill = dtype_min(self.dtype, self.keys.device())?
+                .broadcast_as(shape)?
+                .contiguous()?;
+            let _ = self.filled.set((keep, fill));
+        }
+        let (keep, fill) = self.filled.get().expect("set above");
+        softmax_last(&keep.where_cond(scores, fill)?)
+    }
+}
+
+/// Fused CPU masked softmax over the last axis of contiguous scores (b, heads, l, l) with a (b, l) u8
+/// key mask: for each row, m = max of the kept scores, p_j = e^{s_j − m}/Σ_kept e^{s_k − m} for kept
+/// keys and exactly 0 for masked ones. This equals HF's softmax after `masked_fill(finfo.min)` (whose
+/// masked terms e^{min − m} underflow to 0); a row with no kept key gets HF's answer for an all-`min`
+/// row, the uniform 1/l. No CUDA kernel and no backward: [`AttentionMask::softmax`] falls back to the
+/// composed ops on other devices and under gradients.
+struct MaskedSoftmax;
+
+impl MaskedSoftmax {
+    fn rows<T: SoftmaxFloat>(s: &[T], keys: &[u8], l: usize, rows_per_seq: usize) -> Vec<T> {
+        let mut out = vec![T::ZERO; s.len()];
+        for (r, (row, dst)) in s.chunks_exact(l).zip(out.chunks_exact_mut(l)).enumerate() {
+            let keep = &keys[(r / rows_per_seq) * l..][..l];
+            let mut m = T::NEG_INFINITY;
+            for (&v, &k) in row.iter().zip(keep) {
+                if k != 0 && v > m {
+                    m = v;
+                }
+            }
+            if m == T::NEG_INFINITY && !keep.iter().any(|&k| k != 0) {
+                let u = T::ONE / T::from_usize(l);
+                dst.iter_mut().for_each(|d| *d = u);
+                continue;
+            }
+            let mut sum = T::ZERO;
+            for ((&v, &k), d) in row.iter().zip(keep).zip(dst.iter_mut()) {
+                if k != 0 {
+                    *d = (v - m).exp_();
+                    sum = sum + *d;
+                }
+            }
+            dst.iter_mut().for_each(|d| *d = *d / sum);
+        }
+        out
+    }
+}
+
+/// The float operations [`MaskedSoftmax`] needs (f32, f64).
+trait SoftmaxFloat:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Div<Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    const NEG_INFINITY: Self;
+    fn exp_(self) -> Self;
+    fn from_usize(n: usize) -> Self;
+}
+
+impl SoftmaxFloat for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const NEG_INFINITY: Self = f32::NEG_INFINITY;
+    fn exp_(self) -> Self {
+        self.exp()
+    }
+    fn from_usize(n: usize) -> Self {
+        n as f32
+    }
+}
+
+impl SoftmaxFloat for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    const NEG_INFINITY: Self = f64::NEG_INFINITY;
+    fn exp_(self) -> Self {
+        self.exp()
+    }
+    fn from_usize(n: usize) -> Self {
+        n as f64
+    }
+}
+
+impl candle_core::CustomOp2 for MaskedSoftmax {
+    fn name(&self) -> &'static str {
+        "distilbert-masked-softmax"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &candle_core::CpuStorage,
+        l1: &candle_core::Layout,
+        s2: &candle_core::CpuStorage,
+        l2: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::CpuStorage as S;
+        let (b, h, q, l) = l1.shape().dims4()?;
+        if l2.dims() != [b, l] || l == 0 {
+            candle_core::bail!(
+                "masked softmax: scores {:?}, mask {:?}",
+                l1.dims(),
+                l2.dims()
+            )
+        }
+        let span = |l: &candle_core::Layout| {
+            l.contiguous_offsets().ok_or_else(|| {
+                candle_core::Error::Msg("masked softmax: non-contiguous operand".into())
+            })
+        };
+        let ((a1, e1), (a2, e2)) = (span(l1)?, span(l2)?);
+        let keys = match s2 {
+            S::U8(k) => &k[a2..e2],
+            _ => candle_core::bail!("masked softmax: u8 mask expected"),
+        };
+        let out = match s1 {
+            S::F32(x) => S::F32(Self::rows(&x[a1..e1], keys, l, h * q)),
+            S::F64(x) => S::F64(Self::rows(&x[a1..e1], keys, l, h * q)),
+            _ => candle_core::bail!("masked softmax: f32 or f64 scores expected"),
+        };
+        Ok((out, l1.shape().clone()))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Block {
     q_lin: Linear,
@@ -473,11 +745,9 @@ impl Block {
         })
     }
 
-    /// `x`: (b, l, dim); `keep`: (b, heads, l, l) u8, 1 = attend; `fill`: (b, heads, l, l), the dtype's
-    /// minimum. Both contiguous: candle's CPU `where_cond` walks broadcast (strided) operands element by
-    /// element through a strided index, which took ~40 % of a forward pass when the (b, 1, 1, l) mask was
-    /// broadcast in every layer (perf, 64 texts × 40 tokens).
-    fn forward(&self, x: &Tensor, keep: &Tensor, fill: &Tensor, n_heads: usize) -> Result<Tensor> {
+    /// `x`: (b, l, dim); `mask`: the keys to attend to.
+    fn forward(&self, x: &Tensor, mask: &AttentionMask) -> Result<Tensor> {
+        let n_heads = mask.heads;
         let (b, l, dim) = x.dims3()?;
         let hd = dim / n_heads;
         let heads = |t: Tensor| -> Result<Tensor> {
@@ -490,8 +760,7 @@ impl Block {
         let k = heads(self.k_lin.forward(x)?)?;
         let v = heads(self.v_lin.forward(x)?)?;
         let scores = q.matmul(&k.t()?.contiguous()?)?; // (b, h, l, l)
-        let scores = keep.where_cond(&scores, fill)?;
-        let weights = softmax_last(&scores)?;
+        let weights = mask.softmax(&scores)?;
         let ctx = weights
             .matmul(&v)?
             .transpose(1, 2)?
@@ -660,23 +929,21 @@ impl DistilBertClassifier {
                 "the (batch, length) shape of the inputs",
             ));
         }
-        // HF's masked_fill(mask == 0, finfo.min), materialised once per pass for every layer.
-        let scores_shape = (b, self.cfg.n_heads, l, l);
-        let keep = attention_mask
-            .to_device(&self.device)?
-            .ne(0f64)?
-            .reshape((b, 1, 1, l))?
-            .broadcast_as(scores_shape)?
-            .contiguous()?;
-        let fill = dtype_min(self.dtype, &self.device)?
-            .broadcast_as(scores_shape)?
-            .contiguous()?;
+        let mask = AttentionMask {
+            keys: attention_mask
+                .to_device(&self.device)?
+                .ne(0f64)?
+                .contiguous()?,
+            heads: self.cfg.n_heads,
+            dtype: self.dtype,
+            filled: std::cell::OnceCell::new(),
+        };
         let pos = self.position_embeddings.narrow(0, 0, l)?;
         let mut x = self
             .embeddings_norm
             .forward(&word_embeds.broadcast_add(&pos)?)?;
         for layer in &self.layers {
-            x = layer.forward(&x, &keep, &fill, self.cfg.n_heads)?;
+            x = layer.forward(&x, &mask)?;
         }
         let pooled = cls_rows(&x)?;
         let hidden = self.pre_classifier.forward(&pooled)?.relu()?;

@@ -802,3 +802,59 @@ fn pooled_cls_rows_are_contiguous_for_cuda_and_mkl() {
         view.to_vec2::<f32>().unwrap()
     );
 }
+
+/// The fused CPU masked softmax against the composed HF form (`where_cond` with the dtype's minimum,
+/// then softmax), in f32 and f64, including a sequence whose mask is all zero (HF: uniform 1/l).
+#[test]
+fn fused_masked_softmax_matches_masked_fill_softmax() {
+    let (b, h, l) = (3, 2, 5);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let scores: Vec<f64> = (0..b * h * l * l)
+        .map(|_| rng.random_range(-6.0..6.0))
+        .collect();
+    let mask: Vec<u8> = vec![1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0];
+    for dtype in [DType::F32, DType::F64] {
+        let s = Tensor::from_vec(scores.clone(), (b, h, l, l), &Device::Cpu)
+            .unwrap()
+            .to_dtype(dtype)
+            .unwrap();
+        let keys = Tensor::from_vec(mask.clone(), (b, l), &Device::Cpu).unwrap();
+        let fused = s.apply_op2_no_bwd(&keys, &MaskedSoftmax).unwrap();
+        let keep = keys
+            .reshape((b, 1, 1, l))
+            .unwrap()
+            .broadcast_as((b, h, l, l))
+            .unwrap();
+        let fill = dtype_min(dtype, &Device::Cpu)
+            .unwrap()
+            .broadcast_as((b, h, l, l))
+            .unwrap();
+        let want =
+            candle_nn::ops::softmax(&keep.where_cond(&s, &fill).unwrap(), D::Minus1).unwrap();
+        let diff = (fused.to_dtype(DType::F64).unwrap() - want.to_dtype(DType::F64).unwrap())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        let tol = if dtype == DType::F32 { 1e-6 } else { 1e-14 };
+        assert!(diff <= tol, "{dtype:?}: max diff {diff:e}");
+        // The all-masked sequence is uniform, a masked key elsewhere has weight exactly 0.
+        let flat: Vec<f64> = fused
+            .to_dtype(DType::F64)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let last = &flat[(b - 1) * h * l * l..];
+        assert!(last.iter().all(|&v| (v - 0.2).abs() < 1e-7), "{last:?}");
+        assert!(flat[..h * l * l]
+            .chunks(l)
+            .all(|r| r[3] == 0.0 && r[4] == 0.0));
+    }
+}
