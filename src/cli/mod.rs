@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::catalogue;
 use crate::figures::{self, RunOptions};
-use crate::report::Paper;
+use crate::report::{CheckOptions, Paper};
 use crate::sim::interrupt;
-use crate::theory::{self, CheckOptions};
 use crate::Error;
 
 /// Check, regenerate and extend results on KL-regularised RL: Catastrophic Goodhart (Kwa et
@@ -317,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let Some(report) = interrupt::abandon_on_interrupt(
                 "interrupted (Ctrl-C) during the theorem checks; no report printed, no check recorded",
-                || theory::report(&opts, paper),
+                || catalogue::report(&opts, paper),
             ) else {
                 return Err(interrupted_nothing_kept("the theorem checks"));
             };
@@ -509,7 +509,7 @@ fn reproduce(
         out.display(),
         provs.len()
     );
-    let Some(report) = interrupt::abandon_on_interrupt(&kept, || theory::report(&opts, None))
+    let Some(report) = interrupt::abandon_on_interrupt(&kept, || catalogue::report(&opts, None))
     else {
         return Err(anyhow::Error::from(Error::Interrupted {
             done: provs.len(),

@@ -27,8 +27,8 @@
 use crate::error::{Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{Neumaier, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 use super::Law;
 

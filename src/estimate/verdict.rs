@@ -932,7 +932,7 @@ const SAMPLES_PER_LAW: usize = 6;
 /// Student-t(3): seeds 0–29 × 6 at n = 20 000, since at n = 5000 the power law is significantly
 /// favoured over the exponential only about half the time) so that a correct verdict fails the
 /// check with probability below 1 % for any master seed; each check's detail states its rate.
-pub fn checks(opts: &crate::theory::CheckOptions) -> Vec<Check> {
+pub fn checks(opts: &crate::report::CheckOptions) -> Vec<Check> {
     use crate::dist::Law;
     use crate::numerics::Tolerance;
     let mut out = Vec::new();
@@ -1151,7 +1151,7 @@ pub fn checks(opts: &crate::theory::CheckOptions) -> Vec<Check> {
 mod tests {
     use super::*;
     use crate::dist::Law;
-    use crate::theory::CheckOptions;
+    use crate::report::CheckOptions;
 
     fn fast_opts() -> VerdictOptions {
         let mut o = VerdictOptions::default();

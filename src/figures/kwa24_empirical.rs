@@ -33,9 +33,9 @@ use crate::output::Table;
 use crate::plot::{
     chart_with_legend, histogram, svg_page, titled, Axes, Guides, Legend, Series, Style,
 };
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::theory::goodhart::acg::csv_column;
-use crate::theory::CheckOptions;
 
 const RANDOM: &str = include_str!("../../data/kwa2024/random_starling_reward_values.csv");
 const LLAMA: &str = include_str!("../../data/kwa2024/llama_starling_reward_values.csv");

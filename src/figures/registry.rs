@@ -56,8 +56,21 @@ pub struct FigureSpec {
 /// Every registered figure, in `reproduce` order.
 pub fn registry() -> Vec<&'static FigureSpec> {
     let mut v: Vec<&'static FigureSpec> = Vec::new();
-    v.extend(crate::theory::goodhart::figures());
-    v.extend(crate::theory::imitation::figures());
+    for specs in [
+        // Kwa, Thomas, Garriga-Alonso 2024.
+        super::kwa24_fig_a1::SPECS,
+        super::kwa24_kl_frontier::SPECS,
+        super::kwa24_fig_a2::SPECS,
+        super::kwa24_conditioning::SPECS,
+        super::kwa24_fig_b3::SPECS,
+        super::kwa24_tilt::SPECS,
+        super::kwa24_empirical::SPECS,
+        // Cohen, Hutter, Bengio, Russell 2024.
+        super::cohen24_a::SPECS,
+        super::cohen24_b::SPECS,
+    ] {
+        v.extend(specs.iter().copied());
+    }
     v
 }
 

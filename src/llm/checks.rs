@@ -6,8 +6,8 @@
 use goodhart_llm::kl_budget::{solve_alpha, solve_alpha_authors, solve_alpha_bisection};
 
 use crate::numerics::Tolerance;
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 fn failed(id: &str, result: &str, e: goodhart_llm::LlmError) -> Check {
     Check::failed_to_compute(id, Paper::Llm, result, &crate::Error::Other(e.to_string()))

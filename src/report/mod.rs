@@ -9,6 +9,24 @@ use serde::{Serialize, Serializer};
 
 use crate::numerics::Tolerance;
 
+/// Options for a theorem run.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions {
+    /// Master seed for the Monte-Carlo checks.
+    pub seed: u64,
+    /// CI preset (fewer Monte-Carlo draws).
+    pub quick: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            seed: crate::sim::seeds::DEFAULT_SEED,
+            quick: false,
+        }
+    }
+}
+
 /// Which paper (or related source) a check belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

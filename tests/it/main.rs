@@ -7,6 +7,7 @@ mod llm_cli;
 mod llm_plan;
 #[cfg(feature = "llm")]
 mod llm_score_reward;
+mod module_cycles;
 mod prob_props;
 mod strategies;
 mod tails_cli;

@@ -19,8 +19,8 @@
 
 use crate::error::{Error, Result};
 use crate::numerics::{neumaier_sum, tol, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 const LLAMA: &str = include_str!("../../../data/kwa2024/llama_starling_reward_values.csv");
 const ACG: &str = include_str!("../../../data/kwa2024/acg_final_rewards.csv");

@@ -38,9 +38,9 @@ use crate::dist::Law;
 use crate::error::{finite, Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{neumaier_sum, tol, Neumaier, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{fmt_num, Check, Paper, Relation};
 use crate::sim::seeds::stream_rng;
-use crate::theory::CheckOptions;
 
 /// Target relative accuracy of the conditional integrals (spec task: 1e-9).
 pub const QUAD_REL: f64 = 1e-9;

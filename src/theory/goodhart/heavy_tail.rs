@@ -34,8 +34,8 @@ use crate::dist::Law;
 use crate::error::{Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{tol, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 use statrs::distribution::{Continuous as _, ContinuousCDF as _};
 use std::f64::consts::PI;

@@ -32,8 +32,8 @@
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::{Probs, Tilt};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 /// A finite law on grid points, stored as normalised log-probabilities (atoms far in the tail
 /// keep their mass even where it underflows `f64`).

@@ -35,8 +35,8 @@ use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::roots::newton_bisect;
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::{Probs, Tilt};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 /// The Donsker–Varadhan bound on the mean shift at a KL budget.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

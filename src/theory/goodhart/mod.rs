@@ -24,9 +24,8 @@ pub mod independence;
 pub mod light_tail;
 pub mod policy;
 
-use crate::figures::FigureSpec;
 use crate::report::Check;
-use crate::theory::CheckOptions;
+use crate::report::CheckOptions;
 
 /// Every check of this paper (and of the best-of-n literature it uses), in a stable order.
 pub fn checks(opts: &CheckOptions) -> Vec<Check> {
@@ -39,22 +38,5 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     v.extend(conditioning::checks(opts));
     v.extend(best_of_n::checks(opts));
     v.extend(acg::checks(opts));
-    v
-}
-
-/// The figures of this paper, in `reproduce` order.
-pub fn figures() -> Vec<&'static FigureSpec> {
-    let mut v: Vec<&'static FigureSpec> = Vec::new();
-    for specs in [
-        crate::figures::kwa24_fig_a1::SPECS,
-        crate::figures::kwa24_kl_frontier::SPECS,
-        crate::figures::kwa24_fig_a2::SPECS,
-        crate::figures::kwa24_conditioning::SPECS,
-        crate::figures::kwa24_fig_b3::SPECS,
-        crate::figures::kwa24_tilt::SPECS,
-        crate::figures::kwa24_empirical::SPECS,
-    ] {
-        v.extend(specs.iter().copied());
-    }
     v
 }

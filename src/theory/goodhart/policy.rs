@@ -44,9 +44,9 @@ use crate::env::{kl_per_state, kl_traj, TreeMdp, TreePolicy, TreeShape};
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp_weighted, tol, Neumaier, Tolerance};
 use crate::prob::{kl, Probs, Tilt};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::sim::seeds::stream_rng;
-use crate::theory::CheckOptions;
 
 const SQRT3: f64 = 1.732_050_807_568_877_2;
 const TWO_PI: f64 = 2.0 * std::f64::consts::PI;

@@ -48,13 +48,13 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::numerics::{Neumaier, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::theory::imitation::class::clock::{logaddexp, ClockMixture, ClockSpec, ClockWorld};
 use crate::theory::imitation::class::{
     BasePolicy, History, Layout, Mixture, Model, ModelClass, Role,
 };
 use crate::theory::imitation::switching::CountTilt;
-use crate::theory::CheckOptions;
 
 const LN2: f64 = std::f64::consts::LN_2;
 

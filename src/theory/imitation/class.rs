@@ -47,8 +47,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::Probs;
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 /// Whether a position of the history holds an action or an observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -36,8 +36,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::numerics::{Neumaier, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 /// Elias-gamma code length `γ(n) = 2⌊log₂ n⌋ + 1` bits of an integer `n ≥ 1` (0 for `n = 0`, which has no code).
 pub fn elias_gamma_bits(n: u64) -> u32 {

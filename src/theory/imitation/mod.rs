@@ -24,9 +24,8 @@ pub mod switching;
 pub mod triangle;
 pub mod tvd;
 
-use crate::figures::FigureSpec;
 use crate::report::Check;
-use crate::theory::CheckOptions;
+use crate::report::CheckOptions;
 
 /// Every check of this paper, in a stable order.
 pub fn checks(opts: &CheckOptions) -> Vec<Check> {
@@ -38,17 +37,5 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     v.extend(tvd::checks(opts));
     v.extend(pessimistic::checks(opts));
     v.extend(appendix::checks(opts));
-    v
-}
-
-/// The figures of this paper, in `reproduce` order.
-pub fn figures() -> Vec<&'static FigureSpec> {
-    let mut v: Vec<&'static FigureSpec> = Vec::new();
-    for specs in [
-        crate::figures::cohen24_a::SPECS,
-        crate::figures::cohen24_b::SPECS,
-    ] {
-        v.extend(specs.iter().copied());
-    }
     v
 }

@@ -43,9 +43,9 @@ use super::class::clock::{logaddexp, ClockWorld};
 use super::class::{BasePolicy, History, Layout, ModelClass, Posterior, Role};
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, Neumaier, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::sim::seeds::stream_rng;
-use crate::theory::CheckOptions;
 
 /// Validates α ∈ (0, 1] (Def. 3; NaN rejected).
 ///

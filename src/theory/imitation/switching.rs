@@ -60,12 +60,12 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::numerics::roots::newton_bisect;
 use crate::numerics::{logsumexp, Neumaier, Tolerance};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::theory::imitation::class::clock::{
     logaddexp, ClockMixture, ClockSpec, ClockWorld, TimeCode,
 };
 use crate::theory::imitation::class::{BasePolicy, FixedPolicy, Layout, Role, Rule, SeqModel};
-use crate::theory::CheckOptions;
 
 const LN2: f64 = std::f64::consts::LN_2;
 

@@ -26,10 +26,10 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::numerics::{tol, Tolerance};
 use crate::prob::{kl, Probs};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::theory::imitation::class::{FixedPolicy, Layout, Rule, SeqModel};
 use crate::theory::imitation::switching::def2_kl;
-use crate::theory::CheckOptions;
 
 /// The three distributions of the construction.
 #[derive(Debug, Clone, PartialEq)]

@@ -61,8 +61,8 @@ pub mod lp;
 use crate::error::{Error, Result};
 use crate::numerics::{neumaier_sum, tol, Neumaier, Tolerance};
 use crate::prob::{Probs, Tilt};
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 use lp::{Lp, LpStatus, Sense};
 

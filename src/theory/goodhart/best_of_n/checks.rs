@@ -7,8 +7,8 @@ use super::winner::{expected_max_std_normal, tables, WinnerOptions, WinnerTable}
 use crate::error::Result;
 use crate::numerics::{tol, Tolerance};
 use crate::prob::Probs;
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
-use crate::theory::CheckOptions;
 
 const BOUND: &str = "Best-of-n KL bound";
 const BEIRAMI: &str = "Beirami counterexample";

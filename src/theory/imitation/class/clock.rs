@@ -34,8 +34,8 @@ use super::{BasePolicy, History, Layout, Mixture, Model, ModelClass, Rule, SeqMo
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, Neumaier, Tolerance};
 use crate::report::Check;
+use crate::report::CheckOptions;
 use crate::theory::imitation::description::{elias_gamma_bits, rich_code_lengths};
-use crate::theory::CheckOptions;
 
 /// Which prefix-free code names the switch time `T`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

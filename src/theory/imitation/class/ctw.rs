@@ -20,8 +20,8 @@
 
 use crate::error::{Error, Result};
 use crate::numerics::Tolerance;
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper};
-use crate::theory::CheckOptions;
 
 use super::{BasePolicy, History, Layout};
 

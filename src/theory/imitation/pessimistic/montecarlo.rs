@@ -30,12 +30,12 @@ use super::{ask_profile, sequence_kl, OnlineSettings, PessimisticImitator, Sourc
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, tol, Tolerance};
 use crate::prob::Probs;
+use crate::report::CheckOptions;
 use crate::report::{Check, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 use crate::theory::imitation::class::{
     BasePolicy, FixedPolicy, History, Layout, Model, ModelClass, Role, Rule, SeqModel,
 };
-use crate::theory::CheckOptions;
 
 /// A class of binary order-≤1 Markov models (i.i.d. models are Markov with equal rows) with a
 /// code-length prior; `ln_p[m][prev][x] = ln ν_m(x | previous symbol)`, the first symbol using
