@@ -329,6 +329,12 @@ pub fn encode(tok: &Tokenizer, text: &str, add_special: bool) -> Result<Vec<u32>
 /// [`LlmError::InvalidArgument`] for an id outside the vocabulary; [`LlmError::Tokenizer`] if the
 /// tokenizer fails.
 pub fn decode(tok: &Tokenizer, ids: &[u32]) -> Result<String> {
+    decode_checked(tok, ids, true)
+}
+
+/// Decodes `ids` after checking each is inside the vocabulary (an id outside it is a one-line error
+/// naming it); `skip_special` as transformers' `skip_special_tokens`.
+fn decode_checked(tok: &Tokenizer, ids: &[u32], skip_special: bool) -> Result<String> {
     let size = tok.get_vocab_size(true);
     if let Some(bad) = ids.iter().find(|&&id| id as usize >= size) {
         return Err(LlmError::invalid(
@@ -337,7 +343,7 @@ pub fn decode(tok: &Tokenizer, ids: &[u32]) -> Result<String> {
             "an id below the vocabulary size",
         ));
     }
-    tok.decode(ids, true).map_err(tok_err)
+    tok.decode(ids, skip_special).map_err(tok_err)
 }
 
 /// The text of `ids` with the special tokens kept (`<s>`, `</s>`, …), as transformers'
@@ -347,15 +353,7 @@ pub fn decode(tok: &Tokenizer, ids: &[u32]) -> Result<String> {
 /// # Errors
 /// As [`decode`].
 pub fn decode_keeping_special(tok: &Tokenizer, ids: &[u32]) -> Result<String> {
-    let size = tok.get_vocab_size(true);
-    if let Some(bad) = ids.iter().find(|&&id| id as usize >= size) {
-        return Err(LlmError::invalid(
-            "token id",
-            bad,
-            "an id below the vocabulary size",
-        ));
-    }
-    tok.decode(ids, false).map_err(tok_err)
+    decode_checked(tok, ids, false)
 }
 
 /// The token ids of `name` (e.g. `"Teacher:"`) as it is tokenised inside `prompt` — Cohen's trick
