@@ -1,19 +1,8 @@
 //! The `goodhart` binary as users and scripts see it: exit codes, one-line errors, JSON shapes,
 //! configs that round-trip.
 
-use std::process::{Command, Output};
-
-fn goodhart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+use crate::{goodhart, stderr};
+use std::process::Command;
 
 #[test]
 fn usage_error_is_exit_2() {

@@ -2,25 +2,7 @@
 //! writes a loadable Hugging Face layout, the probe runs on it and hands its samples to the tail
 //! module, and broken checkpoints are one-line errors naming the problem.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn goodhart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn make_tiny(dir: &Path) {
-    let o = goodhart(&["llm", "make-tiny", "--out", dir.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-}
+use crate::{goodhart, make_tiny, stderr};
 
 #[test]
 fn make_tiny_writes_the_contract_files() {

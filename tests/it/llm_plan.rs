@@ -2,20 +2,8 @@
 //! plan's JSON keys as the contract has them, a named card, and one-line refusals for an unknown
 //! quantisation, an absent device and a plan that cannot fit.
 
+use crate::{goodhart, stderr};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn goodhart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
 
 /// cpu-small.toml pointed at tiny checkpoints made in `dir`, with `edit` applied.
 fn config(dir: &Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {

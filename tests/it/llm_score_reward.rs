@@ -3,22 +3,11 @@
 //! transformers computed on them, on `make-tiny` checkpoints against a second computation, and the
 //! loading errors of issue 14 (a missing directory, base and reward swapped, a NaN weight).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
+use crate::{goodhart, make_tiny, stderr};
 use serde_json::Value;
-
-fn goodhart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
 
 fn vectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/llm")
@@ -185,11 +174,6 @@ fn reward_matches_transformers_on_hf_checkpoints() {
         eprintln!("{dir}: max |Δ prob| {worst:.2e}");
         assert!(worst <= tol, "{dir}: {worst}");
     }
-}
-
-fn make_tiny(dir: &Path) {
-    let o = goodhart(&["llm", "make-tiny", "--out", dir.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// On `make-tiny` checkpoints: the table and the JSON agree, and `total` is the sum of `logprobs`,

@@ -1,5 +1,7 @@
 //! The one integration-test binary (each file under `tests/` would link the crate again).
 
+use std::process::{Command, Output};
+
 mod cli;
 #[cfg(feature = "llm")]
 mod llm_cli;
@@ -17,3 +19,24 @@ mod tails_cli;
 /// other tests on CI's 2 cores in an unoptimised build, where a 1.9 s response was measured under
 /// load, so they allow 3 s. The bugs they guard against took minutes or never stopped.
 pub(crate) const CTRL_C_WALL_LIMIT_S: f64 = 3.0;
+
+/// Runs the `goodhart` binary built for these tests with `args` (warnings only on stderr).
+pub(crate) fn goodhart(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs")
+}
+
+/// A command's stderr as text.
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// `goodhart llm make-tiny --out DIR`, asserting that it succeeded.
+#[cfg(feature = "llm")]
+pub(crate) fn make_tiny(dir: &std::path::Path) {
+    let o = goodhart(&["llm", "make-tiny", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

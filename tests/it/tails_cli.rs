@@ -1,16 +1,9 @@
 //! `goodhart tails` as users and scripts see it: one-line typed errors with exit code 1 for bad
 //! input, the contract's JSON keys, and the files `--out` writes.
 
+use crate::goodhart;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn goodhart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("runs")
-}
+use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("goodhart-tails-cli-{}", std::process::id()));
