@@ -207,6 +207,80 @@ fn windows_at(stream: &[u32], starts: &[usize], len: usize) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// What differs between the LM training runs that [`lm_steps`] runs.
+pub(crate) struct LmSchedule {
+    /// The model's name in the curve and the progress callback.
+    pub name: &'static str,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// AdamW steps.
+    pub steps: usize,
+    /// Windows per step.
+    pub batch: usize,
+    /// Steps of linear warm-up (1: none).
+    pub warmup: usize,
+    /// The error's name for a non-finite training loss.
+    pub loss_name: &'static str,
+    /// What the error expects instead, naming the option to lower.
+    pub expected: &'static str,
+}
+
+/// The training loop shared by the pair's LM and the in-context LM: per step, `batch` random
+/// windows of `train` (each `w` tokens), AdamW at `lr` times a linear warm-up and a cosine decay
+/// to 10 %; the held-out loss every 50 steps and at the end. Returns the last held-out loss and the
+/// curve.
+///
+/// # Errors
+/// A non-finite loss (naming the option to lower), candle errors, [`LlmError::Interrupted`] when `progress`
+/// asks to stop.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lm_steps(
+    model: &Mixtral,
+    opt: &mut AdamW,
+    rng: &mut ChaCha8Rng,
+    (train, held_windows, w): (&[u32], &[Vec<u32>], usize),
+    sched: LmSchedule,
+    initial_held: f64,
+    progress: Progress<'_>,
+) -> Result<(f64, Vec<CurvePoint>)> {
+    let mut curve = Vec::with_capacity(sched.steps);
+    let mut last_held = initial_held;
+    for step in 0..sched.steps {
+        let frac = step as f64 / sched.steps as f64;
+        let warm = ((step + 1) as f64 / sched.warmup as f64).min(1.0);
+        opt.set_learning_rate(
+            warm * sched.lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos())),
+        );
+        let starts: Vec<usize> = (0..sched.batch)
+            .map(|_| rng.random_range(0..train.len() - w))
+            .collect();
+        let loss = lm_loss(model, &windows_at(train, &starts, w))?;
+        opt.backward_step(&loss)?;
+        let l = loss.to_scalar::<f32>()? as f64;
+        if !l.is_finite() {
+            return Err(LlmError::invalid(sched.loss_name, l, sched.expected));
+        }
+        let eval = step % 50 == 49 || step + 1 == sched.steps;
+        let held_loss = if eval {
+            last_held = lm_loss(model, held_windows)?.to_scalar::<f32>()? as f64;
+            Some(last_held)
+        } else {
+            None
+        };
+        curve.push(CurvePoint {
+            step: step + 1,
+            model: sched.name.into(),
+            train_loss: l,
+            held_out_loss: held_loss,
+            held_out_accuracy: None,
+        });
+        if progress(sched.name, step + 1, sched.steps, l) {
+            return Err(LlmError::Interrupted);
+        }
+    }
+    Ok((last_held, curve))
+}
+
 /// Trains the tiny LM and writes it to `dir`; returns (initial held-out, final held-out, curve).
 fn train_lm(
     opts: &TrainOptions,
@@ -249,45 +323,23 @@ fn train_lm(
     )?;
     let initial = lm_loss(&model, &held_windows)?.to_scalar::<f32>()? as f64;
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(13));
-    let mut curve = Vec::new();
-    let mut last_held = initial;
-    for step in 0..opts.lm_steps {
-        // cosine decay to 10 % of the peak rate
-        let frac = step as f64 / opts.lm_steps as f64;
-        opt.set_learning_rate(
-            opts.lm_lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos())),
-        );
-        let starts: Vec<usize> = (0..opts.lm_batch)
-            .map(|_| rng.random_range(0..train.len() - w))
-            .collect();
-        let loss = lm_loss(&model, &windows_at(&train, &starts, w))?;
-        opt.backward_step(&loss)?;
-        let l = loss.to_scalar::<f32>()? as f64;
-        if !l.is_finite() {
-            return Err(LlmError::invalid(
-                "lm training loss",
-                l,
-                "finite (lower lm_lr)",
-            ));
-        }
-        let eval = step % 50 == 49 || step + 1 == opts.lm_steps;
-        let held_loss = if eval {
-            last_held = lm_loss(&model, &held_windows)?.to_scalar::<f32>()? as f64;
-            Some(last_held)
-        } else {
-            None
-        };
-        curve.push(CurvePoint {
-            step: step + 1,
-            model: "lm".into(),
-            train_loss: l,
-            held_out_loss: held_loss,
-            held_out_accuracy: None,
-        });
-        if progress("lm", step + 1, opts.lm_steps, l) {
-            return Err(LlmError::Interrupted);
-        }
-    }
+    let (last_held, curve) = lm_steps(
+        &model,
+        &mut opt,
+        &mut rng,
+        (&train, &held_windows, w),
+        LmSchedule {
+            name: "lm",
+            lr: opts.lm_lr,
+            steps: opts.lm_steps,
+            batch: opts.lm_batch,
+            warmup: 1,
+            loss_name: "lm training loss",
+            expected: "finite (lower lm_lr)",
+        },
+        initial,
+        progress,
+    )?;
     write_model_dir(
         dir,
         &serde_json::to_value(&cfg)?,

@@ -12,12 +12,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use super::{lm_loss, token_stream, windows_at, CurvePoint, Progress};
+use super::{lm_loss, lm_steps, token_stream, windows_at, CurvePoint, LmSchedule, Progress};
 use crate::checkpoint::write_model_dir;
 use crate::corpus::habits::{habit_dialogues, HabitOptions};
 use crate::mixtral::MixtralConfig;
@@ -195,46 +195,23 @@ pub fn train_in_context_lm(
     )?;
     let initial = lm_loss(&model, &held_windows)?.to_scalar::<f32>()? as f64;
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(33));
-    let mut curve = Vec::new();
-    let mut last_held = initial;
-    let warmup = (opts.steps / 20).max(1);
-    for step in 0..opts.steps {
-        let frac = step as f64 / opts.steps as f64;
-        let warm = ((step + 1) as f64 / warmup as f64).min(1.0);
-        opt.set_learning_rate(
-            warm * opts.lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos())),
-        );
-        let starts: Vec<usize> = (0..opts.batch)
-            .map(|_| rng.random_range(0..train.len() - w))
-            .collect();
-        let loss = lm_loss(&model, &windows_at(&train, &starts, w))?;
-        opt.backward_step(&loss)?;
-        let l = loss.to_scalar::<f32>()? as f64;
-        if !l.is_finite() {
-            return Err(LlmError::invalid(
-                "in-context LM training loss",
-                l,
-                "finite (lower in_context.lr)",
-            ));
-        }
-        let eval = step % 50 == 49 || step + 1 == opts.steps;
-        let held_loss = if eval {
-            last_held = lm_loss(&model, &held_windows)?.to_scalar::<f32>()? as f64;
-            Some(last_held)
-        } else {
-            None
-        };
-        curve.push(CurvePoint {
-            step: step + 1,
-            model: "lm-incontext".into(),
-            train_loss: l,
-            held_out_loss: held_loss,
-            held_out_accuracy: None,
-        });
-        if progress("lm-incontext", step + 1, opts.steps, l) {
-            return Err(LlmError::Interrupted);
-        }
-    }
+    let (last_held, curve) = lm_steps(
+        &model,
+        &mut opt,
+        &mut rng,
+        (&train, &held_windows, w),
+        LmSchedule {
+            name: "lm-incontext",
+            lr: opts.lr,
+            steps: opts.steps,
+            batch: opts.batch,
+            warmup: (opts.steps / 20).max(1),
+            loss_name: "in-context LM training loss",
+            expected: "finite (lower in_context.lr)",
+        },
+        initial,
+        progress,
+    )?;
     write_model_dir(
         dir,
         &serde_json::to_value(&cfg)?,
