@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{Neumaier, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 use super::Law;
 
@@ -189,23 +189,23 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
         let (g2, g3, g4) = (g(1e2), g(1e3), g(1e4));
         let heavy = class.is_heavy();
         let relation = if heavy { Relation::Gt } else { Relation::Lt };
-        out.push(Check::new(
-            format!("kwa2024-tail-class-{}", inst.key),
-            Paper::Kwa2024,
-            DEF,
-            format!(
+        out.push(Check::from(Claim {
+            id: format!("kwa2024-tail-class-{}", inst.key),
+            paper: Paper::Kwa2024,
+            result: DEF.into(),
+            statement: format!(
                 "{} is classified {}: ln(e^(λx)·F̄(x)) at λ = 0.1 {} from x = 1e3 to x = 1e4 (heavy ⇔ e^(λx)F̄(x) → ∞ for every λ > 0)",
                 inst.law.name(),
                 class.word(),
                 if heavy { "increases" } else { "decreases" }
             ),
-            "ln(e^(0.1·x)·F̄(x)) at x = 1e4 (bound: the same at x = 1e3)",
-            g4,
+            quantity: "ln(e^(0.1·x)·F̄(x)) at x = 1e4 (bound: the same at x = 1e3)".into(),
+            value: g4,
             relation,
-            g3,
-            Tolerance::abs(0.0),
-            format!("λ = {lambda}; ln growth at x = 1e2, 1e3, 1e4: {g2:.6}, {g3:.6}, {g4:.6}; F̄ from the tail-exact ln_sf"),
-        ));
+            bound: g3,
+            tol: Tolerance::abs(0.0),
+            detail: format!("λ = {lambda}; ln growth at x = 1e2, 1e3, 1e4: {g2:.6}, {g3:.6}, {g4:.6}; F̄ from the tail-exact ln_sf"),
+        }));
     }
     // 2. subexponential ratio (Theorem 5's hypothesis) — → 2 for heavy tails
     let sub_cases: [(&str, usize, f64, f64); 3] = [
@@ -217,18 +217,18 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
         let id = format!("kwa2024-thm5-subexponential-ratio-{key}");
         let law = &insts[idx].law;
         match subexponential_ratio(law, x) {
-            Ok(r) => out.push(Check::new(
-                id,
-                Paper::Kwa2024,
-                THM5,
-                format!("{} is subexponential: P(X1+X2 > x)/P(X > x) → 2", law.name()),
-                format!("P(X1+X2 > x)/P(X > x) at x = {x:e} (convolution quadrature)"),
-                r,
-                Relation::Eq,
-                2.0,
-                Tolerance::abs(tol),
-                format!("finite-x evidence; allowance {tol} covers the O(1/x)-type approach to the limit 2"),
-            )),
+            Ok(r) => out.push(Check::from(Claim {
+                id: id,
+                paper: Paper::Kwa2024,
+                result: THM5.into(),
+                statement: format!("{} is subexponential: P(X1+X2 > x)/P(X > x) → 2", law.name()),
+                quantity: format!("P(X1+X2 > x)/P(X > x) at x = {x:e} (convolution quadrature)"),
+                value: r,
+                relation: Relation::Eq,
+                bound: 2.0,
+                tol: Tolerance::abs(tol),
+                detail: format!("finite-x evidence; allowance {tol} covers the O(1/x)-type approach to the limit 2"),
+            })),
             Err(e) => out.push(Check::failed_to_compute(id, Paper::Kwa2024, THM5, &e)),
         }
     }
@@ -256,21 +256,23 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
             }
         };
         match subexponential_ratio(law, x) {
-            Ok(r) => out.push(Check::new(
-                id,
-                Paper::Kwa2024,
-                THM5,
-                format!(
+            Ok(r) => out.push(Check::from(Claim {
+                id: id,
+                paper: Paper::Kwa2024,
+                result: THM5.into(),
+                statement: format!(
                     "{} is not subexponential: P(X1+X2 > x)/P(X > x) = {how} → ∞",
                     law.name()
                 ),
-                format!("P(X1+X2 > x)/P(X > x) at x = {x} (convolution quadrature)"),
-                r,
-                Relation::Eq,
-                exact,
-                Tolerance::rel(1e-8),
-                format!("bound = the exact ratio {how}, computed independently of the quadrature"),
-            )),
+                quantity: format!("P(X1+X2 > x)/P(X > x) at x = {x} (convolution quadrature)"),
+                value: r,
+                relation: Relation::Eq,
+                bound: exact,
+                tol: Tolerance::rel(1e-8),
+                detail: format!(
+                    "bound = the exact ratio {how}, computed independently of the quadrature"
+                ),
+            })),
             Err(e) => out.push(Check::failed_to_compute(id, Paper::Kwa2024, THM5, &e)),
         }
     }
@@ -326,25 +328,25 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
         let law = &insts[idx].law;
         let r = theorem6_ratio(law, t);
         let holds_class = law.tail_class().satisfies_theorem6();
-        out.push(Check::new(
-            format!("kwa2024-thm6-tail-ratio-{key}"),
-            Paper::Kwa2024,
-            THM6,
-            format!(
+        out.push(Check::from(Claim {
+            id: format!("kwa2024-thm6-tail-ratio-{key}"),
+            paper: Paper::Kwa2024,
+            result: THM6.into(),
+            statement: format!(
                 "{}: F̄(t+1)/F̄(t) {what}; classifier says Theorem 6 hypothesis {}",
                 law.name(),
                 if holds_class { "holds" } else { "fails" }
             ),
-            format!("F̄(t+1)/F̄(t) at t = {t}"),
-            r,
-            rel,
+            quantity: format!("F̄(t+1)/F̄(t) at t = {t}"),
+            value: r,
+            relation: rel,
             bound,
             tol,
-            format!(
+            detail: format!(
                 "from ln_sf (exact where F̄ underflows); class: {}",
                 law.tail_class().word()
             ),
-        ));
+        }));
     }
     out
 }

@@ -83,7 +83,7 @@ use super::tail_index::{gpd_fit, GpdFit, GPD_MIN_EXCEEDANCES};
 use super::threshold::{double_bootstrap, DoubleBootstrap, DoubleBootstrapConfig};
 use crate::error::{Error, Result};
 use crate::numerics::Neumaier;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 /// Fewest values [`verdict`] accepts.
 pub const MIN_SAMPLE: usize = 100;
@@ -1028,27 +1028,27 @@ pub fn checks(opts: &crate::report::CheckOptions) -> Vec<Check> {
                 .filter(|r| r.verdict != want && r.verdict != TailVerdict::Undetermined)
                 .count();
             let r0 = &verdicts[0];
-            out.push(Check::new(
-                id,
-                Paper::Tails,
-                result,
-                format!(
+            out.push(Check::from(Claim {
+                id: id,
+                paper: Paper::Tails,
+                result: result,
+                statement: format!(
                     "On seeded samples the verdict agrees with the law's tail class in Kwa et al.'s sense ({}) at the validated rate and never says the opposite",
                     want.as_str()
                 ),
-                format!("samples (of {SAMPLES_PER_LAW}) with the right verdict, 0 if any says the opposite"),
-                if opposite > 0 { 0.0 } else { hits as f64 },
-                Relation::Ge,
-                min_hits as f64,
-                Tolerance::abs(0.0),
-                format!(
+                quantity: format!("samples (of {SAMPLES_PER_LAW}) with the right verdict, 0 if any says the opposite"),
+                value: if opposite > 0 { 0.0 } else { hits as f64 },
+                relation: Relation::Ge,
+                bound: min_hits as f64,
+                tol: Tolerance::abs(0.0),
+                detail: format!(
                     "n = {n_law} each, seed {}; verdicts [{}]; first sample: x̂_min = {:.4}, k = {}, γ̂ = {:.4} [{:.4}, {:.4}] (moment), Hill γ̂ = {:.4}; GOF B = {} at fixed x_min. \
                      False-failure rate for any seed: {rate}",
                     opts.seed,
                     verdicts.iter().map(|r| r.evidence.rule.as_str()).collect::<Vec<_>>().join(" / "),
                     r0.x_min, r0.k, r0.gamma, r0.gamma_ci.0, r0.gamma_ci.1, r0.hill_gamma, vo.gof.replicates
                 ),
-            ));
+            }));
         }
         let x = seeded_sample(&law, n, opts.seed, &format!("tails/check/{key}/0"), pp);
         if key == "t3" {
@@ -1064,21 +1064,21 @@ pub fn checks(opts: &crate::report::CheckOptions) -> Vec<Check> {
                 &vo.gof,
             );
             match r {
-                Ok(f) => out.push(Check::new(
-                    id,
-                    Paper::Tails,
-                    result,
-                    "The power-law MLE on a Student-t(3) tail exceeds 3 (true density exponent 4); it is not pinned at the [0, 3] clamp of powerlaw 2.0",
-                    "α̂ (density exponent) at the KS-selected x_min",
-                    f.alpha,
-                    Relation::Gt,
-                    3.0,
-                    Tolerance::abs(0.0),
-                    format!(
+                Ok(f) => out.push(Check::from(Claim {
+                    id: id,
+                    paper: Paper::Tails,
+                    result: result,
+                    statement: "The power-law MLE on a Student-t(3) tail exceeds 3 (true density exponent 4); it is not pinned at the [0, 3] clamp of powerlaw 2.0".into(),
+                    quantity: "α̂ (density exponent) at the KS-selected x_min".into(),
+                    value: f.alpha,
+                    relation: Relation::Gt,
+                    bound: 3.0,
+                    tol: Tolerance::abs(0.0),
+                    detail: format!(
                         "n = {n} positive draws, seed {}; x̂_min = {:.4}, n_tail = {}, KS = {:.4}",
                         opts.seed, f.x_min, f.n_tail, f.ks
                     ),
-                )),
+                })),
                 Err(e) => out.push(Check::failed_to_compute(id, Paper::Tails, result, &e)),
             }
         }
@@ -1096,18 +1096,18 @@ pub fn checks(opts: &crate::report::CheckOptions) -> Vec<Check> {
     match verdict(&x, &vo, opts.seed) {
         Ok(r) => {
             let t = &r.evidence.tests[0];
-            out.push(Check::new(
-                lr_id,
-                Paper::Tails,
-                lr_result,
-                "On an exact Pareto sample the likelihood ratio favours the power law over the exponential (R > 0), significantly",
-                "Vuong p-value of PL vs exponential",
-                t.p_value,
-                Relation::Lt,
-                0.05,
-                Tolerance::abs(0.0),
-                format!("z = {:.3}; {}", t.statistic, t.detail),
-            ));
+            out.push(Check::from(Claim {
+                id: lr_id.into(),
+                paper: Paper::Tails,
+                result: lr_result.into(),
+                statement: "On an exact Pareto sample the likelihood ratio favours the power law over the exponential (R > 0), significantly".into(),
+                quantity: "Vuong p-value of PL vs exponential".into(),
+                value: t.p_value,
+                relation: Relation::Lt,
+                bound: 0.05,
+                tol: Tolerance::abs(0.0),
+                detail: format!("z = {:.3}; {}", t.statistic, t.detail),
+            }));
         }
         Err(e) => out.push(Check::failed_to_compute(lr_id, Paper::Tails, lr_result, &e)),
     }
@@ -1126,21 +1126,21 @@ pub fn checks(opts: &crate::report::CheckOptions) -> Vec<Check> {
             scan_xmin(&v, &go)
         });
         match fit {
-            Ok(f) => out.push(Check::new(
-                id,
-                Paper::Tails,
-                result,
-                "The continuous power-law fit with KS-selected x_min reproduces the published exponent",
-                "α̂",
-                f.alpha,
-                Relation::Eq,
-                alpha,
-                Tolerance::abs(0.5 * 10f64.powi(-dec)),
-                format!(
+            Ok(f) => out.push(Check::from(Claim {
+                id: id,
+                paper: Paper::Tails,
+                result: result,
+                statement: "The continuous power-law fit with KS-selected x_min reproduces the published exponent".into(),
+                quantity: "α̂".into(),
+                value: f.alpha,
+                relation: Relation::Eq,
+                bound: alpha,
+                tol: Tolerance::abs(0.5 * 10f64.powi(-dec)),
+                detail: format!(
                     "published x_min = {xmin}, n_tail = {ntail} (raw units); computed x̂_min = {}, n_tail = {}; tolerance = half a unit of the printed last digit; data: powerlaw 2.0.0 reference_data (data/clauset2009)",
                     f.x_min, f.n_tail
                 ),
-            )),
+            })),
             Err(e) => out.push(Check::failed_to_compute(id, Paper::Tails, result, &e)),
         }
     }

@@ -34,7 +34,7 @@ use crate::plot::{
     chart_with_legend, histogram, svg_page, titled, Axes, Guides, Legend, Series, Style,
 };
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 use crate::theory::goodhart::acg::csv_column;
 
 const RANDOM: &str = include_str!("../../data/kwa2024/random_starling_reward_values.csv");
@@ -446,18 +446,18 @@ fn eq_check(
     expected: f64,
     abs: f64,
 ) -> Check {
-    Check::new(
-        id,
-        Paper::Tails,
-        result,
-        statement,
-        quantity,
+    Check::from(Claim {
+        id: id.into(),
+        paper: Paper::Tails,
+        result: result.into(),
+        statement: statement.into(),
+        quantity: quantity.into(),
         value,
-        Relation::Eq,
-        expected,
-        Tolerance::abs(abs),
-        "computed from the authors' published sample (data/kwa2024/); expected value from spec §6.7 (computed there from the .npy file), tolerance = half a unit in its last printed digit",
-    )
+        relation: Relation::Eq,
+        bound: expected,
+        tol: Tolerance::abs(abs),
+        detail: "computed from the authors' published sample (data/kwa2024/); expected value from spec §6.7 (computed there from the .npy file), tolerance = half a unit in its last printed digit".into(),
+    })
 }
 
 /// The checks of spec §6.7 on the two samples, computed from the embedded data on every run.

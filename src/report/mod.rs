@@ -156,42 +156,60 @@ pub struct Check {
     pub detail: String,
 }
 
-impl Check {
-    /// Builds a check and evaluates `holds` from the relation and tolerance.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: impl Into<String>,
-        paper: Paper,
-        result: impl Into<String>,
-        statement: impl Into<String>,
-        quantity: impl Into<String>,
-        value: f64,
-        relation: Relation,
-        bound: f64,
-        tol: Tolerance,
-        detail: impl Into<String>,
-    ) -> Self {
-        let holds = relation.holds(value, bound, tol);
-        let tolerance = if bound.is_finite() {
-            tol.allowance(bound)
+/// What a theorem claims about one computed quantity: the input of a [`Check`], with every
+/// field named (the strings cannot swap silently, as they could with positional arguments).
+///
+/// `Check::from(Claim { .. })` evaluates whether it holds.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// Stable id, e.g. `kwa2024-thm1-heavy-tail-kl-to-zero`.
+    pub id: String,
+    /// Paper.
+    pub paper: Paper,
+    /// The result as the paper names it ("Theorem 1", "Figure A.1").
+    pub result: String,
+    /// One sentence in words.
+    pub statement: String,
+    /// What was computed.
+    pub quantity: String,
+    /// The computed value.
+    pub value: f64,
+    /// How `value` must relate to `bound`.
+    pub relation: Relation,
+    /// What the theorem says.
+    pub bound: f64,
+    /// The tolerance of the comparison.
+    pub tol: Tolerance,
+    /// Parameters, n, standard errors, errata.
+    pub detail: String,
+}
+
+impl From<Claim> for Check {
+    /// Evaluates `holds` from the relation and tolerance.
+    fn from(c: Claim) -> Self {
+        let holds = c.relation.holds(c.value, c.bound, c.tol);
+        let tolerance = if c.bound.is_finite() {
+            c.tol.allowance(c.bound)
         } else {
             0.0
         };
         Self {
-            id: id.into(),
-            paper,
-            result: result.into(),
-            statement: statement.into(),
-            quantity: quantity.into(),
-            value,
-            bound,
-            relation,
+            id: c.id,
+            paper: c.paper,
+            result: c.result,
+            statement: c.statement,
+            quantity: c.quantity,
+            value: c.value,
+            bound: c.bound,
+            relation: c.relation,
             tolerance,
             holds,
-            detail: detail.into(),
+            detail: c.detail,
         }
     }
+}
 
+impl Check {
     /// A check that could not be computed: it fails, and the detail says why.
     pub fn failed_to_compute(
         id: impl Into<String>,
@@ -315,18 +333,18 @@ mod tests {
 
     #[test]
     fn json_has_contract_keys_and_infinities_as_strings() {
-        let c = Check::new(
-            "x",
-            Paper::Kwa2024,
-            "Theorem 1",
-            "s",
-            "q",
-            f64::INFINITY,
-            Relation::Eq,
-            f64::INFINITY,
-            Tolerance::rel(1e-12),
-            "d",
-        );
+        let c = Check::from(Claim {
+            id: "x".into(),
+            paper: Paper::Kwa2024,
+            result: "Theorem 1".into(),
+            statement: "s".into(),
+            quantity: "q".into(),
+            value: f64::INFINITY,
+            relation: Relation::Eq,
+            bound: f64::INFINITY,
+            tol: Tolerance::rel(1e-12),
+            detail: "d".into(),
+        });
         let r = Report { checks: vec![c] };
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         let c = &v["checks"][0];

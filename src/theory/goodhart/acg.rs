@@ -20,7 +20,7 @@
 use crate::error::{Error, Result};
 use crate::numerics::{neumaier_sum, tol, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 const LLAMA: &str = include_str!("../../../data/kwa2024/llama_starling_reward_values.csv");
 const ACG: &str = include_str!("../../../data/kwa2024/acg_final_rewards.csv");
@@ -115,69 +115,69 @@ fn compute() -> Result<Vec<Check>> {
     let best_gain = llama.iter().copied().fold(f64::NEG_INFINITY, f64::max) - base_mean;
     let r = "§4.1 ACG interpretation";
     let mut v = vec![
-        Check::new(
-            "kwa2024-acg-mixture-kl-exact",
-            Paper::Kwa2024,
-            r,
-            "Playing the ACG sequence 1% of the time costs about 13.3 nats of KL (exact mixture formula, q → 0).",
-            "KL((1−α)Q + α δ_x ‖ Q), α = 0.01, ln q = −1339.70 (nats)",
-            exact,
-            Relation::Eq,
-            13.34100,
-            Tolerance::rel(tol::SPEC_PRINTED),
-            format!("first-order α(ln α − ln q) = {first_order:.5}; ERRATUM: the paper prints α(log α − 1339.70), the sign of ln q is wrong"),
-        ),
-        Check::new(
-            "kwa2024-acg-mixture-kl-first-order",
-            Paper::Kwa2024,
-            r,
-            "The first-order approximation α(ln α − ln q) is within 0.1% of the exact mixture KL.",
-            "α(ln α − ln q) (nats)",
-            first_order,
-            Relation::Eq,
-            exact,
-            Tolerance::rel(1e-3),
-            "spec §6.7: 13.35095 vs exact 13.34100".to_string(),
-        ),
-        Check::new(
-            "kwa2024-acg-reward-gain",
-            Paper::Kwa2024,
-            r,
-            "The mixture's expected reward gain is tiny: α·(R(x) − E_Q[R]) with the base mean computed from the published Llama samples.",
-            "α·(R_acg − mean(llama_starling)) (reward units)",
-            gain,
-            Relation::Eq,
-            0.0257071,
-            Tolerance::rel(tol::SPEC_PRINTED),
-            format!(
+        Check::from(Claim {
+            id: "kwa2024-acg-mixture-kl-exact".into(),
+            paper: Paper::Kwa2024,
+            result: r.into(),
+            statement: "Playing the ACG sequence 1% of the time costs about 13.3 nats of KL (exact mixture formula, q → 0).".into(),
+            quantity: "KL((1−α)Q + α δ_x ‖ Q), α = 0.01, ln q = −1339.70 (nats)".into(),
+            value: exact,
+            relation: Relation::Eq,
+            bound: 13.34100,
+            tol: Tolerance::rel(tol::SPEC_PRINTED),
+            detail: format!("first-order α(ln α − ln q) = {first_order:.5}; ERRATUM: the paper prints α(log α − 1339.70), the sign of ln q is wrong"),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-acg-mixture-kl-first-order".into(),
+            paper: Paper::Kwa2024,
+            result: r.into(),
+            statement: "The first-order approximation α(ln α − ln q) is within 0.1% of the exact mixture KL.".into(),
+            quantity: "α(ln α − ln q) (nats)".into(),
+            value: first_order,
+            relation: Relation::Eq,
+            bound: exact,
+            tol: Tolerance::rel(1e-3),
+            detail: "spec §6.7: 13.35095 vs exact 13.34100".to_string(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-acg-reward-gain".into(),
+            paper: Paper::Kwa2024,
+            result: r.into(),
+            statement: "The mixture's expected reward gain is tiny: α·(R(x) − E_Q[R]) with the base mean computed from the published Llama samples.".into(),
+            quantity: "α·(R_acg − mean(llama_starling)) (reward units)".into(),
+            value: gain,
+            relation: Relation::Eq,
+            bound: 0.0257071,
+            tol: Tolerance::rel(tol::SPEC_PRINTED),
+            detail: format!(
                 "base mean {base_mean:.6} over n = {}; ERRATUM: the paper writes α(2.2377 − 0.3329) = {printed_wrong:.5}, but the base mean is negative",
                 llama.len()
             ),
-        ),
-        Check::new(
-            "kwa2024-acg-quoted-run-is-lowest",
-            Paper::Kwa2024,
-            r,
-            "The ACG reward the paper quotes (2.2377) is the lowest of the 40 final rewards, not the highest.",
-            "min over 40 ACG runs of the final reward",
-            lo,
-            Relation::Eq,
-            2.237723,
-            Tolerance::rel(tol::SPEC_PRINTED),
-            format!("DISCREPANCY: lowest is run {lo_run}; highest is run {hi_run} with {hi:.4}"),
-        ),
-        Check::new(
-            "kwa2024-acg-vs-conditioning",
-            Paper::Kwa2024,
-            r,
-            "Conditioning the Llama outputs on the best of 16 000 samples buys far more reward per nat than the ACG mixture.",
-            "reward gain per nat: best-of-16000 (ln 16000 nats) divided by the ACG mixture's",
-            (best_gain / best_of.ln()) / (gain / exact),
-            Relation::Gt,
-            100.0,
-            Tolerance::abs(0.0),
-            format!("best-of-n: KL = ln {best_of} = {:.2} nats, gain {best_gain:.3}; ACG mixture: KL {exact:.2}, gain {gain:.4}", best_of.ln()),
-        ),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-acg-quoted-run-is-lowest".into(),
+            paper: Paper::Kwa2024,
+            result: r.into(),
+            statement: "The ACG reward the paper quotes (2.2377) is the lowest of the 40 final rewards, not the highest.".into(),
+            quantity: "min over 40 ACG runs of the final reward".into(),
+            value: lo,
+            relation: Relation::Eq,
+            bound: 2.237723,
+            tol: Tolerance::rel(tol::SPEC_PRINTED),
+            detail: format!("DISCREPANCY: lowest is run {lo_run}; highest is run {hi_run} with {hi:.4}"),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-acg-vs-conditioning".into(),
+            paper: Paper::Kwa2024,
+            result: r.into(),
+            statement: "Conditioning the Llama outputs on the best of 16 000 samples buys far more reward per nat than the ACG mixture.".into(),
+            quantity: "reward gain per nat: best-of-16000 (ln 16000 nats) divided by the ACG mixture's".into(),
+            value: (best_gain / best_of.ln()) / (gain / exact),
+            relation: Relation::Gt,
+            bound: 100.0,
+            tol: Tolerance::abs(0.0),
+            detail: format!("best-of-n: KL = ln {best_of} = {:.2} nats, gain {best_gain:.3}; ACG mixture: KL {exact:.2}, gain {gain:.4}", best_of.ln()),
+        }),
     ];
     let steps: Vec<u32> = (0..1000).map(acg_edits).collect();
     let count = |k: u32| steps.iter().filter(|&&s| s == k).count() as f64;
@@ -192,18 +192,18 @@ fn compute() -> Result<Vec<Check>> {
         (2, 16.0),
     ];
     let mismatches = expected.iter().filter(|(k, n)| count(*k) != *n).count();
-    v.push(Check::new(
-        "kwa2024-table1-acg-annealing",
-        Paper::Kwa2024,
-        "Table 1",
-        "ACG's annealing starts at 9 simultaneous edits and ends at 2 over 1000 steps.",
-        "number of edit counts whose step count differs from [9:1, 8:1, 7:2, 6:5, 5:16, 4:72, 3:887, 2:16]",
-        mismatches as f64,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("n_edits(0) = {}, n_edits(999) = {}", steps[0], steps[999]),
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-table1-acg-annealing".into(),
+        paper: Paper::Kwa2024,
+        result: "Table 1".into(),
+        statement: "ACG's annealing starts at 9 simultaneous edits and ends at 2 over 1000 steps.".into(),
+        quantity: "number of edit counts whose step count differs from [9:1, 8:1, 7:2, 6:5, 5:16, 4:72, 3:887, 2:16]".into(),
+        value: mismatches as f64,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("n_edits(0) = {}, n_edits(999) = {}", steps[0], steps[999]),
+    }));
     Ok(v)
 }
 

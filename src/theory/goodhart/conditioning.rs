@@ -39,7 +39,7 @@ use crate::error::{finite, Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{neumaier_sum, tol, Neumaier, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{fmt_num, Check, Paper, Relation};
+use crate::report::{fmt_num, Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 
 /// Target relative accuracy of the conditional integrals (spec task: 1e-9).
@@ -869,18 +869,18 @@ impl Ctx {
             let id = format!("{id_stem}-t-{}", t_slug(t));
             let (expected, tolr) = printed(s);
             let r = conditional_mean(pair, t).map(|c| {
-                Check::new(
-                    &id,
-                    Paper::Kwa2024,
-                    result,
-                    statement,
-                    format!("E[V | X+V >= {t}] by quadrature ({})", pair.name()),
-                    c.mean_v,
-                    Relation::Eq,
-                    expected,
-                    tolr,
-                    format!("spec §6.5 prints {s} (tolerance: 1e-4 relative or half the last printed digit); {}", quad_detail(&c)),
-                )
+                Check::from(Claim {
+                    id: (&id).into(),
+                    paper: Paper::Kwa2024,
+                    result: result.into(),
+                    statement: statement.into(),
+                    quantity: format!("E[V | X+V >= {t}] by quadrature ({})", pair.name()),
+                    value: c.mean_v,
+                    relation: Relation::Eq,
+                    bound: expected,
+                    tol: tolr,
+                    detail: format!("spec §6.5 prints {s} (tolerance: 1e-4 relative or half the last printed digit); {}", quad_detail(&c)),
+                })
             });
             self.push(r, &id, result);
         }
@@ -901,18 +901,18 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     let id = "kwa2024-thm5-t3-normal-asymptote-3-over-t";
     cx.push(
         conditional_mean(&thm5, 1e4).map(|c| {
-            Check::new(
-                id,
-                Paper::Kwa2024,
-                "Theorem 5",
-                "For regularly varying X of index α, E[V | U >= t] ~ α·Var(V)/t (t3, N(0,1): 3/t).",
-                "t·E[V | X+V >= t] at t = 1e4",
-                1e4 * c.mean_v,
-                Relation::Eq,
-                3.0,
-                Tolerance::rel(0.01),
-                format!("α·Var(V) = 3·1; E = {:.8e}; {}", c.mean_v, quad_detail(&c)),
-            )
+            Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: "Theorem 5".into(),
+                statement: "For regularly varying X of index α, E[V | U >= t] ~ α·Var(V)/t (t3, N(0,1): 3/t).".into(),
+                quantity: "t·E[V | X+V >= t] at t = 1e4".into(),
+                value: 1e4 * c.mean_v,
+                relation: Relation::Eq,
+                bound: 3.0,
+                tol: Tolerance::rel(0.01),
+                detail: format!("α·Var(V) = 3·1; E = {:.8e}; {}", c.mean_v, quad_detail(&c)),
+            })
         }),
         id,
         "Theorem 5",
@@ -960,21 +960,21 @@ fn figure_a2_check(cx: &mut Ctx) {
     let (t, h) = (25.0, 4.0);
     let pair = Pair::independent(t3(), law(Law::laplace(0.0, 1.0)));
     let r = conditional_cell_masses(&pair, t, &[f64::NEG_INFINITY, -h, h, t - h, f64::INFINITY]).map(|m| {
-        Check::new(
-            id,
-            Paper::Kwa2024,
-            "Figure A.2",
-            "With heavy-tailed error, the conditional law of V given X+V >= t keeps almost all its mass in R2 = (−h, h).",
-            "Pr(|V| < h | X+V >= t), X ~ t3, V ~ Laplace(0,1), t = 25, h = 4",
-            m[1],
-            Relation::Ge,
-            0.9,
-            Tolerance::abs(0.0),
-            format!(
+        Check::from(Claim {
+            id: id.into(),
+            paper: Paper::Kwa2024,
+            result: "Figure A.2".into(),
+            statement: "With heavy-tailed error, the conditional law of V given X+V >= t keeps almost all its mass in R2 = (−h, h).".into(),
+            quantity: "Pr(|V| < h | X+V >= t), X ~ t3, V ~ Laplace(0,1), t = 25, h = 4".into(),
+            value: m[1],
+            relation: Relation::Ge,
+            bound: 0.9,
+            tol: Tolerance::abs(0.0),
+            detail: format!(
                 "R1..R4 = {:.4e}, {:.6}, {:.4e}, {:.4e} (laws of the default kwa24-fig-a2 config; the paper's are UNCONFIRMED)",
                 m[0], m[1], m[2], m[3]
             ),
-        )
+        })
     });
     cx.push(r, id, "Figure A.2");
 }
@@ -1001,18 +1001,18 @@ fn hypothesis_checks(cx: &mut Ctx) {
             "NOT decreasing"
         }
     );
-    cx.out.push(Check::new(
-        id,
-        Paper::Kwa2024,
-        "Theorem 5",
-        "Hypothesis (iii) holds for V ~ N(0,1), X ~ t3: t^p F̄_V(t)/F̄_X(t) -> 0 with p = 2 (decreasing in t).",
-        "t² F̄_V(t)/F̄_X(t) at t = 30",
-        lr[2].exp(),
-        Relation::Le,
-        1e-100,
-        Tolerance::abs(0.0),
-        detail,
-    ));
+    cx.out.push(Check::from(Claim {
+        id: id.into(),
+        paper: Paper::Kwa2024,
+        result: "Theorem 5".into(),
+        statement: "Hypothesis (iii) holds for V ~ N(0,1), X ~ t3: t^p F̄_V(t)/F̄_X(t) -> 0 with p = 2 (decreasing in t).".into(),
+        quantity: "t² F̄_V(t)/F̄_X(t) at t = 30".into(),
+        value: lr[2].exp(),
+        relation: Relation::Le,
+        bound: 1e-100,
+        tol: Tolerance::abs(0.0),
+        detail: detail,
+    }));
     // (iii) fails: V = 2√0.8 t10, X = lognormal − 1
     let pairs = bon_pairs();
     let (_, _, x, v) = &pairs[4];
@@ -1022,22 +1022,22 @@ fn hypothesis_checks(cx: &mut Ctx) {
         .map(|&t| 2.0 * f64::ln(t) + v.ln_sf(t) - x.ln_sf(t))
         .collect();
     let increasing = lr.windows(2).all(|w| w[1] > w[0]);
-    cx.out.push(Check::new(
-        "kwa2024-thm5-hypothesis-fails-t10-lognormal",
-        Paper::Kwa2024,
-        "Theorem 5 (hypothesis fails)",
-        "For V = 2√0.8·t10 and X = lognormal(0, ln 2) − 1, t^p F̄_V(t)/F̄_X(t) -> ∞ (V is heavier), so Theorem 5 does not apply.",
-        "t² F̄_V(t)/F̄_X(t) at t = 1e5",
-        lr[3].exp(),
-        Relation::Gt,
-        1.0,
-        Tolerance::abs(0.0),
-        format!(
+    cx.out.push(Check::from(Claim {
+        id: "kwa2024-thm5-hypothesis-fails-t10-lognormal".into(),
+        paper: Paper::Kwa2024,
+        result: "Theorem 5 (hypothesis fails)".into(),
+        statement: "For V = 2√0.8·t10 and X = lognormal(0, ln 2) − 1, t^p F̄_V(t)/F̄_X(t) -> ∞ (V is heavier), so Theorem 5 does not apply.".into(),
+        quantity: "t² F̄_V(t)/F̄_X(t) at t = 1e5".into(),
+        value: lr[3].exp(),
+        relation: Relation::Gt,
+        bound: 1.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "ln(t² F̄_V/F̄_X) at t = 1e2, 1e3, 1e4, 1e5: {} ({}); E[V | U >= t] grows to 311.84 at t = 1000 (checks kwa2024-thm5-bon-t10-lognormal-*)",
             lr.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(", "),
             if increasing { "increasing" } else { "NOT increasing" }
         ),
-    ));
+    }));
 }
 
 /// Lemma 1 (h-insensitivity), Lemma 2 (both summands moderate is rare) and Table A.1 (region
@@ -1065,49 +1065,49 @@ fn lemma_checks(cx: &mut Ctx) {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    cx.out.push(Check::new(
-        "kwa2024-lemma1-tail-ratio",
-        Paper::Kwa2024,
-        "Lemma 1",
-        "Lemma 1 (c): for X ~ t3 and h(t) = √t, F̄_X(t − h(t))/F̄_X(t) -> 1.",
-        "F̄_X(t − √t)/F̄_X(t) at t = 1e6",
-        ratio[2],
-        Relation::Eq,
-        1.0,
-        Tolerance::abs(0.01),
-        format!("t = 1e2, 1e4, 1e6: {}", list(&ratio)),
-    ));
+    cx.out.push(Check::from(Claim {
+        id: "kwa2024-lemma1-tail-ratio".into(),
+        paper: Paper::Kwa2024,
+        result: "Lemma 1".into(),
+        statement: "Lemma 1 (c): for X ~ t3 and h(t) = √t, F̄_X(t − h(t))/F̄_X(t) -> 1.".into(),
+        quantity: "F̄_X(t − √t)/F̄_X(t) at t = 1e6".into(),
+        value: ratio[2],
+        relation: Relation::Eq,
+        bound: 1.0,
+        tol: Tolerance::abs(0.01),
+        detail: format!("t = 1e2, 1e4, 1e6: {}", list(&ratio)),
+    }));
     let dec = sup.windows(2).map(|w| w[1] / w[0]).fold(0.0, f64::max);
-    cx.out.push(Check::new(
-        "kwa2024-lemma1-h-insensitive",
-        Paper::Kwa2024,
-        "Lemma 1",
-        "Lemma 1 (d): sup_{|v| <= h(t)} |Q_t(v) − 1| -> 0 for X ~ t3, h(t) = √t, Q_t(v) = F̄_X(t−v)/F̄_X(t).",
-        "sup |Q_t − 1| at t = 1e6",
-        sup[2],
-        Relation::Le,
-        0.01,
-        Tolerance::abs(0.0),
-        format!(
+    cx.out.push(Check::from(Claim {
+        id: "kwa2024-lemma1-h-insensitive".into(),
+        paper: Paper::Kwa2024,
+        result: "Lemma 1".into(),
+        statement: "Lemma 1 (d): sup_{|v| <= h(t)} |Q_t(v) − 1| -> 0 for X ~ t3, h(t) = √t, Q_t(v) = F̄_X(t−v)/F̄_X(t).".into(),
+        quantity: "sup |Q_t − 1| at t = 1e6".into(),
+        value: sup[2],
+        relation: Relation::Le,
+        bound: 0.01,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "t = 1e2, 1e4, 1e6: {} (largest successive ratio {dec:.4}: {})",
             list(&sup),
             if dec < 1.0 { "decreasing" } else { "NOT decreasing" }
         ),
-    ));
+    }));
     // h(t) = t/4 is too wide for a regularly varying tail: the ratio tends to (4/3)^3.
     let t = 1e6;
-    cx.out.push(Check::new(
-        "kwa2024-lemma1-linear-h-too-wide",
-        Paper::Kwa2024,
-        "Lemma 1",
-        "h(t) must be o(t) for regularly varying X: with h(t) = t/4 the ratio F̄_X(3t/4)/F̄_X(t) tends to (4/3)^α, not 1.",
-        "F̄_X(3t/4)/F̄_X(t) at t = 1e6 (X ~ t3)",
-        (x.ln_sf(0.75 * t) - x.ln_sf(t)).exp(),
-        Relation::Eq,
-        (4.0f64 / 3.0).powi(3),
-        Tolerance::rel(1e-4),
-        "α = 3 (Student-t(3) is regularly varying with index 3)",
-    ));
+    cx.out.push(Check::from(Claim {
+        id: "kwa2024-lemma1-linear-h-too-wide".into(),
+        paper: Paper::Kwa2024,
+        result: "Lemma 1".into(),
+        statement: "h(t) must be o(t) for regularly varying X: with h(t) = t/4 the ratio F̄_X(3t/4)/F̄_X(t) tends to (4/3)^α, not 1.".into(),
+        quantity: "F̄_X(3t/4)/F̄_X(t) at t = 1e6 (X ~ t3)".into(),
+        value: (x.ln_sf(0.75 * t) - x.ln_sf(t)).exp(),
+        relation: Relation::Eq,
+        bound: (4.0f64 / 3.0).powi(3),
+        tol: Tolerance::rel(1e-4),
+        detail: "α = 3 (Student-t(3) is regularly varying with index 3)".into(),
+    }));
     // Lemma 2: Pr[X+V > t, V > h, X > h]·t/F̄_X(t) -> 0
     for (slug, vl, vname) in [
         ("normal", n01(), "N(0,1)"),
@@ -1121,22 +1121,22 @@ fn lemma_checks(cx: &mut Ctx) {
         cx.push(
             r.map(|lr| {
                 let dec = lr.windows(2).all(|w| w[1] < w[0]);
-                Check::new(
-                    &id,
-                    Paper::Kwa2024,
-                    "Lemma 2",
-                    format!("Lemma 2 for X ~ t3, V ~ {vname} (F̄_V = O(F̄_X/t)), h = √t: Pr[X+V > t, V > h, X > h] = o(F̄_X(t)/t)."),
-                    "t·Pr[X+V > t, V > h, X > h]/F̄_X(t) at t = 1e6",
-                    lr[2].exp(),
-                    Relation::Le,
-                    1e-3,
-                    Tolerance::abs(0.0),
-                    format!(
+                Check::from(Claim {
+                    id: (&id).into(),
+                    paper: Paper::Kwa2024,
+                    result: "Lemma 2".into(),
+                    statement: format!("Lemma 2 for X ~ t3, V ~ {vname} (F̄_V = O(F̄_X/t)), h = √t: Pr[X+V > t, V > h, X > h] = o(F̄_X(t)/t)."),
+                    quantity: "t·Pr[X+V > t, V > h, X > h]/F̄_X(t) at t = 1e6".into(),
+                    value: lr[2].exp(),
+                    relation: Relation::Le,
+                    bound: 1e-3,
+                    tol: Tolerance::abs(0.0),
+                    detail: format!(
                         "ln of the ratio at t = 1e2, 1e4, 1e6: {} ({}); by quadrature of ∫_h^(t−h) f_V F̄_X(t−v) dv + F̄_X(h) F̄_V(t−h)",
                         lr.iter().map(|l| format!("{l:.4}")).collect::<Vec<_>>().join(", "),
                         if dec { "decreasing" } else { "NOT decreasing" }
                     ),
-                )
+                })
             }),
             &id,
             "Lemma 2",
@@ -1152,23 +1152,23 @@ fn lemma_checks(cx: &mut Ctx) {
     cx.push(
         r.map(|rows| {
             let totals: Vec<f64> = rows.iter().map(|r| neumaier_sum(r.iter().copied())).collect();
-            Check::new(
-                id,
-                Paper::Kwa2024,
-                "Table A.1",
-                "Theorem 5's proof: ∫ |v| f_V(v) |Q_t(v) − 1| dv -> 0, region by region (r1 = v <= −h, r2 = |v| < h, r3 = h <= v <= t−h, r4 = v > t−h).",
-                "∫ |v| f_V |Q_t − 1| dv at t = 1e6 (X ~ t3, V ~ N(0,1), h = √t)",
-                totals[2],
-                Relation::Le,
-                1e-4,
-                Tolerance::abs(0.0),
-                rows.iter()
+            Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: "Table A.1".into(),
+                statement: "Theorem 5's proof: ∫ |v| f_V(v) |Q_t(v) − 1| dv -> 0, region by region (r1 = v <= −h, r2 = |v| < h, r3 = h <= v <= t−h, r4 = v > t−h).".into(),
+                quantity: "∫ |v| f_V |Q_t − 1| dv at t = 1e6 (X ~ t3, V ~ N(0,1), h = √t)".into(),
+                value: totals[2],
+                relation: Relation::Le,
+                bound: 1e-4,
+                tol: Tolerance::abs(0.0),
+                detail: (rows.iter()
                     .zip(ts)
                     .map(|(r, t)| format!("t = {t:e}: r1..r4 = {}", r.iter().map(|x| format!("{x:.3e}")).collect::<Vec<_>>().join(", ")))
                     .collect::<Vec<_>>()
                     .join("; ")
-                    + " (≈ 3·E[V²]/t from Q_t(v) − 1 ≈ 3v/t)",
-            )
+                    + " (≈ 3·E[V²]/t from Q_t(v) − 1 ≈ 3v/t)"),
+            })
         }),
         id,
         "Table A.1",
@@ -1210,21 +1210,21 @@ fn mc_checks(cx: &mut Ctx, opts: &CheckOptions, stem: &str, result: &str, pair: 
         let mut rng = stream_rng(opts.seed, &id);
         let r = conditional_mean(pair, t).and_then(|q| {
             let mc = conditional_mean_mc(pair, t, n, &mut rng)?;
-            Ok(Check::new(
-                &id,
-                Paper::Kwa2024,
-                result,
-                "Monte-Carlo rejection sampling agrees with the quadrature of E[V | X+V >= t].",
-                format!("Monte-Carlo E[V | X+V >= {t}] ({})", pair.name()),
-                mc.mean,
-                Relation::Eq,
-                q.mean_v,
-                Tolerance::abs(tol::MC_Z * mc.se),
-                format!(
+            Ok(Check::from(Claim {
+                id: (&id).into(),
+                paper: Paper::Kwa2024,
+                result: result.into(),
+                statement: "Monte-Carlo rejection sampling agrees with the quadrature of E[V | X+V >= t].".into(),
+                quantity: format!("Monte-Carlo E[V | X+V >= {t}] ({})", pair.name()),
+                value: mc.mean,
+                relation: Relation::Eq,
+                bound: q.mean_v,
+                tol: Tolerance::abs(tol::MC_Z * mc.se),
+                detail: format!(
                     "n = {}, accepted {}, SE = {:.4e}, allowance {}·SE; quadrature {:.8}; seed {} stream `{id}`",
                     mc.n, mc.n_accepted, mc.se, tol::MC_Z, q.mean_v, opts.seed
                 ),
-            ))
+            }))
         });
         cx.push(r, &id, result);
     }
@@ -1243,36 +1243,37 @@ fn theorem6_checks(cx: &mut Ctx) {
         let id = format!("kwa2024-thm6-gaussian-closed-form-t-{}", t_slug(t));
         let r = conditional_mean(&gauss, t).and_then(|q| {
             let cf = gaussian_conditional_mean(1.0, 1.0, t)?;
-            Ok(Check::new(
-                &id,
-                Paper::Kwa2024,
-                "Theorem 6",
-                "Quadrature reproduces the Gaussian closed form E[V | U >= t] = (1/√2)·φ(t/√2)/Φ̄(t/√2).",
-                format!("E[V | X+V >= {t}] by quadrature, X, V ~ N(0,1)"),
-                q.mean_v,
-                Relation::Eq,
-                cf,
-                Tolerance::rel(tol::QUADRATURE_REL),
-                quad_detail(&q),
-            ))
+            Ok(Check::from(Claim {
+                id: (&id).into(),
+                paper: Paper::Kwa2024,
+                result: "Theorem 6".into(),
+                statement: "Quadrature reproduces the Gaussian closed form E[V | U >= t] = (1/√2)·φ(t/√2)/Φ̄(t/√2).".into(),
+                quantity: format!("E[V | X+V >= {t}] by quadrature, X, V ~ N(0,1)"),
+                value: q.mean_v,
+                relation: Relation::Eq,
+                bound: cf,
+                tol: Tolerance::rel(tol::QUADRATURE_REL),
+                detail: quad_detail(&q),
+            }))
         });
         cx.push(r, &id, "Theorem 6");
     }
     let id = "kwa2024-thm6-gaussian-diverges";
     cx.push(
         conditional_mean(&gauss, 20.0).map(|q| {
-            Check::new(
-                id,
-                Paper::Kwa2024,
-                "Theorem 6",
-                "E[V | X+V >= t] is unbounded for Gaussian error (grows like t/2).",
-                "E[V | X+V >= 20], X, V ~ N(0,1)",
-                q.mean_v,
-                Relation::Gt,
-                10.0,
-                Tolerance::abs(0.0),
-                format!("t/2 = 10; {}", quad_detail(&q)),
-            )
+            Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: "Theorem 6".into(),
+                statement: "E[V | X+V >= t] is unbounded for Gaussian error (grows like t/2)."
+                    .into(),
+                quantity: "E[V | X+V >= 20], X, V ~ N(0,1)".into(),
+                value: q.mean_v,
+                relation: Relation::Gt,
+                bound: 10.0,
+                tol: Tolerance::abs(0.0),
+                detail: format!("t/2 = 10; {}", quad_detail(&q)),
+            })
         }),
         id,
         "Theorem 6",
@@ -1281,30 +1282,31 @@ fn theorem6_checks(cx: &mut Ctx) {
     let xe = law(Law::exponential(1.0));
     let t = 20.0;
     let rn = (n01().ln_sf(t + 1.0) - n01().ln_sf(t)).exp();
-    cx.out.push(Check::new(
-        "kwa2024-thm6-hypothesis-normal",
-        Paper::Kwa2024,
-        "Theorem 6",
-        "Theorem 6's hypothesis F̄_X(t+1)/F̄_X(t) -> 0 holds for the normal.",
-        "F̄(21)/F̄(20) for N(0,1)",
-        rn,
-        Relation::Le,
-        1e-8,
-        Tolerance::abs(0.0),
-        "≈ e^{−t−1/2}·t/(t+1)",
-    ));
-    cx.out.push(Check::new(
-        "kwa2024-thm6-hypothesis-fails-exponential",
-        Paper::Kwa2024,
-        "Theorem 6",
-        "Theorem 6's hypothesis fails for Exp(1): F̄(t+1)/F̄(t) = e^{−1} for every t.",
-        "F̄(21)/F̄(20) for Exp(1)",
-        (xe.ln_sf(t + 1.0) - xe.ln_sf(t)).exp(),
-        Relation::Eq,
-        (-1.0f64).exp(),
-        Tolerance::rel(1e-12),
-        "memoryless tail",
-    ));
+    cx.out.push(Check::from(Claim {
+        id: "kwa2024-thm6-hypothesis-normal".into(),
+        paper: Paper::Kwa2024,
+        result: "Theorem 6".into(),
+        statement: "Theorem 6's hypothesis F̄_X(t+1)/F̄_X(t) -> 0 holds for the normal.".into(),
+        quantity: "F̄(21)/F̄(20) for N(0,1)".into(),
+        value: rn,
+        relation: Relation::Le,
+        bound: 1e-8,
+        tol: Tolerance::abs(0.0),
+        detail: "≈ e^{−t−1/2}·t/(t+1)".into(),
+    }));
+    cx.out.push(Check::from(Claim {
+        id: "kwa2024-thm6-hypothesis-fails-exponential".into(),
+        paper: Paper::Kwa2024,
+        result: "Theorem 6".into(),
+        statement: "Theorem 6's hypothesis fails for Exp(1): F̄(t+1)/F̄(t) = e^{−1} for every t."
+            .into(),
+        quantity: "F̄(21)/F̄(20) for Exp(1)".into(),
+        value: (xe.ln_sf(t + 1.0) - xe.ln_sf(t)).exp(),
+        relation: Relation::Eq,
+        bound: (-1.0f64).exp(),
+        tol: Tolerance::rel(1e-12),
+        detail: "memoryless tail".into(),
+    }));
     let borderline = Pair::independent(xe.clone(), n01());
     cx.table(
         "kwa2024-thm6-exp-borderline",
@@ -1318,18 +1320,18 @@ fn theorem6_checks(cx: &mut Ctx) {
         conditional_mean(&borderline, 50.0).map(|q| {
             let rate = 1.0 / xe.mean().unwrap_or(f64::NAN);
             let limit = n01().mean().unwrap_or(f64::NAN) + rate * n01().variance().unwrap_or(f64::NAN);
-            Check::new(
-                id,
-                Paper::Kwa2024,
-                "Theorem 6",
-                "For X ~ Exp(λ) and V ~ N(μ, σ²) the limit is μ + λσ² (the conditional law of V tends to N(μ + λσ², σ²)).",
-                "E[V | X+V >= 50], X ~ Exp(1), V ~ N(0,1)",
-                q.mean_v,
-                Relation::Eq,
-                limit,
-                Tolerance::rel(1e-8),
-                format!("limit rate·Var(V) = {limit}; {}", quad_detail(&q)),
-            )
+            Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: "Theorem 6".into(),
+                statement: "For X ~ Exp(λ) and V ~ N(μ, σ²) the limit is μ + λσ² (the conditional law of V tends to N(μ + λσ², σ²)).".into(),
+                quantity: "E[V | X+V >= 50], X ~ Exp(1), V ~ N(0,1)".into(),
+                value: q.mean_v,
+                relation: Relation::Eq,
+                bound: limit,
+                tol: Tolerance::rel(1e-8),
+                detail: format!("limit rate·Var(V) = {limit}; {}", quad_detail(&q)),
+            })
         }),
         id,
         "Theorem 6",
@@ -1348,24 +1350,24 @@ fn counterexample_checks(cx: &mut Ctx, opts: &CheckOptions) {
     let id = "kwa2024-counterexample-limit";
     cx.push(
         conditional_mean(&ce, 1e4).map(|q| {
-            Check::new(
-                id,
-                Paper::Kwa2024,
-                "Counterexample §5.2",
-                "The weakened-independence counterexample: E[V | X+V >= t] -> 1 (the upper gate edge), bounded but not E[V] = 0.",
-                "E[V | X+V >= 1e4]",
-                q.mean_v,
-                Relation::Eq,
-                1.0,
-                Tolerance::abs(1e-3),
-                format!(
+            Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: "Counterexample §5.2".into(),
+                statement: "The weakened-independence counterexample: E[V | X+V >= t] -> 1 (the upper gate edge), bounded but not E[V] = 0.".into(),
+                quantity: "E[V | X+V >= 1e4]".into(),
+                value: q.mean_v,
+                relation: Relation::Eq,
+                bound: 1.0,
+                tol: Tolerance::abs(1e-3),
+                detail: format!(
                     "ERRATUM (spec §2.8): the paper states the limit is 0; computed E = {} at t = 1e4 (t·(1 − E) = {:.4}, ≈ 4: \
                      the conditional law on [−1, 1] ∝ φ(v)Φ̄((t−v)/2) ≈ e^{{tv/4}} piles up at v = 1). {}",
                     fmt_num(q.mean_v),
                     1e4 * (1.0 - q.mean_v),
                     quad_detail(&q)
                 ),
-            )
+            })
         }),
         id,
         "Counterexample §5.2",
@@ -1376,18 +1378,18 @@ fn counterexample_checks(cx: &mut Ctx, opts: &CheckOptions) {
     cx.push(
         conditional_mean(&ind, 160.0).and_then(|q| {
             let cf = gaussian_conditional_mean(2.0, 1.0, 160.0)?;
-            Ok(Check::new(
-                id,
-                Paper::Kwa2024,
-                "Counterexample §5.2",
-                "Contrast: with X ~ N(0, 4) independent of V, E[V | X+V >= t] -> ∞ (≈ t/5), so dependence is what bounds it.",
-                "E[V | X+V >= 160], X ~ N(0,4) ⟂ V ~ N(0,1)",
-                q.mean_v,
-                Relation::Eq,
-                cf,
-                Tolerance::rel(tol::QUADRATURE_REL),
-                format!("closed form σ_V²/σ_U·φ(t/σ_U)/Φ̄(t/σ_U) = {cf:.6}; {}", quad_detail(&q)),
-            ))
+            Ok(Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: "Counterexample §5.2".into(),
+                statement: "Contrast: with X ~ N(0, 4) independent of V, E[V | X+V >= t] -> ∞ (≈ t/5), so dependence is what bounds it.".into(),
+                quantity: "E[V | X+V >= 160], X ~ N(0,4) ⟂ V ~ N(0,1)".into(),
+                value: q.mean_v,
+                relation: Relation::Eq,
+                bound: cf,
+                tol: Tolerance::rel(tol::QUADRATURE_REL),
+                detail: format!("closed form σ_V²/σ_U·φ(t/σ_U)/Φ̄(t/σ_U) = {cf:.6}; {}", quad_detail(&q)),
+            }))
         }),
         id,
         "Counterexample §5.2",

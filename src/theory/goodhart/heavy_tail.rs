@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 use statrs::distribution::{Continuous as _, ContinuousCDF as _};
 use std::f64::consts::PI;
@@ -558,21 +558,21 @@ fn table_checks(v: &mut Vec<Check>) {
                                 "KL(P_t‖Q) nats (closed form, spec §2.1)",
                             )
                         };
-                        v.push(Check::new(
-                            format!("{base}-{what}"),
-                            Paper::Kwa2024,
-                            RESULT,
-                            statement,
-                            quantity,
+                        v.push(Check::from(Claim {
+                            id: format!("{base}-{what}"),
+                            paper: Paper::Kwa2024,
+                            result: RESULT.into(),
+                            statement: statement,
+                            quantity: quantity.into(),
                             value,
-                            Relation::Eq,
+                            relation: Relation::Eq,
                             bound,
-                            printed_tol(half),
-                            format!(
+                            tol: printed_tol(half),
+                            detail: format!(
                                 "t = {:.12}, m = {:.6e}, F̄_Q(t) = {:.6e}, r_lo = {:.9}, r_hi = {:.6e}; expected {s} as printed in spec §6.1 (mpmath), tolerance = half a unit of the last printed digit ({half:e})",
                                 p.t, p.tail_mass, p.base_tail, p.left_factor, p.right_factor
                             ),
-                        ));
+                        }));
                     }
                 }
                 Err(e) => v.push(Check::failed_to_compute(base, Paper::Kwa2024, RESULT, &e)),
@@ -620,60 +620,60 @@ fn theorem_checks() -> Result<Vec<Check>> {
         p.mean,
         p.kl
     );
-    v.push(Check::new(
-        "kwa2024-thm1-exists-mean-above-m",
-        Paper::Kwa2024,
-        RESULT,
-        "a P_t with E_P[X] > M exists at KL < ε (heavy-tailed Q)",
-        "E_{P_t}[X] at the first t found",
-        p.mean,
-        Relation::Gt,
-        big_m,
-        Tolerance::abs(0.0),
-        d.clone(),
-    ));
-    v.push(Check::new(
-        "kwa2024-thm1-exists-kl-below-eps",
-        Paper::Kwa2024,
-        RESULT,
-        "the same P_t has KL(P_t‖Q) < ε",
-        "KL(P_t‖Q) nats at the first t found",
-        p.kl,
-        Relation::Lt,
-        eps,
-        Tolerance::abs(0.0),
-        d,
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm1-exists-mean-above-m".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "a P_t with E_P[X] > M exists at KL < ε (heavy-tailed Q)".into(),
+        quantity: "E_{P_t}[X] at the first t found".into(),
+        value: p.mean,
+        relation: Relation::Gt,
+        bound: big_m,
+        tol: Tolerance::abs(0.0),
+        detail: d.clone(),
+    }));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm1-exists-kl-below-eps".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "the same P_t has KL(P_t‖Q) < ε".into(),
+        quantity: "KL(P_t‖Q) nats at the first t found".into(),
+        value: p.kl,
+        relation: Relation::Lt,
+        bound: eps,
+        tol: Tolerance::abs(0.0),
+        detail: d,
+    }));
     // Figure A.1's rule t^{-0.8}: the mean diverges by itself.
     let p = search(&q, 10.0, |t| t.powf(-0.8), big_m, eps)?;
     let d = format!(
         "Q = Student-t(3), M = {big_m}, ε = {eps}; tail mass t^-0.8 (Figure A.1); t doubled from 10: t = {:.6e}, E = {:.6}, KL = {:.6e}",
         p.t, p.mean, p.kl
     );
-    v.push(Check::new(
-        "kwa2024-thm1-exists-mean-above-m-pow08",
-        Paper::Kwa2024,
-        RESULT,
-        "with tail mass t^-0.8 a P_t with E_P[X] > M exists at KL < ε",
-        "E_{P_t}[X] at the first t found",
-        p.mean,
-        Relation::Gt,
-        big_m,
-        Tolerance::abs(0.0),
-        d.clone(),
-    ));
-    v.push(Check::new(
-        "kwa2024-thm1-exists-kl-below-eps-pow08",
-        Paper::Kwa2024,
-        RESULT,
-        "the same P_t (tail mass t^-0.8) has KL(P_t‖Q) < ε",
-        "KL(P_t‖Q) nats at the first t found",
-        p.kl,
-        Relation::Lt,
-        eps,
-        Tolerance::abs(0.0),
-        d,
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm1-exists-mean-above-m-pow08".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "with tail mass t^-0.8 a P_t with E_P[X] > M exists at KL < ε".into(),
+        quantity: "E_{P_t}[X] at the first t found".into(),
+        value: p.mean,
+        relation: Relation::Gt,
+        bound: big_m,
+        tol: Tolerance::abs(0.0),
+        detail: d.clone(),
+    }));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm1-exists-kl-below-eps-pow08".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "the same P_t (tail mass t^-0.8) has KL(P_t‖Q) < ε".into(),
+        quantity: "KL(P_t‖Q) nats at the first t found".into(),
+        value: p.kl,
+        relation: Relation::Lt,
+        bound: eps,
+        tol: Tolerance::abs(0.0),
+        detail: d,
+    }));
     Ok(v)
 }
 
@@ -683,50 +683,50 @@ fn asymptotic_checks() -> Result<Vec<Check>> {
     let a = 0.8;
     let p = p_t_construction(&q, t, t.powf(-a))?;
     let lead = 1.5 * t.powf(1.0 - a);
-    let mut v = vec![Check::new(
-        "kwa2024-thm1-t3-mean-asymptotic-pow08",
-        Paper::Kwa2024,
-        RESULT,
-        "with tail mass t^-0.8 the mean grows like 1.5·t^0.2 (ν/(ν−1) = 1.5 for t3)",
-        "E_{P_t}[X] / (1.5·t^0.2) at t = 1e8",
-        p.mean / lead,
-        Relation::Eq,
-        1.0,
-        Tolerance::rel(1e-2),
-        format!("E = {:.9}, 1.5·t^0.2 = {lead:.9}; E ≈ m·E[X|X>t] and E[X|X>t] = (3√3/(π(3+t²)))/F̄(t) ~ 1.5 t", p.mean),
-    )];
+    let mut v = vec![Check::from(Claim {
+        id: "kwa2024-thm1-t3-mean-asymptotic-pow08".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "with tail mass t^-0.8 the mean grows like 1.5·t^0.2 (ν/(ν−1) = 1.5 for t3)".into(),
+        quantity: "E_{P_t}[X] / (1.5·t^0.2) at t = 1e8".into(),
+        value: p.mean / lead,
+        relation: Relation::Eq,
+        bound: 1.0,
+        tol: Tolerance::rel(1e-2),
+        detail: format!("E = {:.9}, 1.5·t^0.2 = {lead:.9}; E ≈ m·E[X|X>t] and E[X|X>t] = (3√3/(π(3+t²)))/F̄(t) ~ 1.5 t", p.mean),
+    })];
     // KL ~ m·(ln(m/F̄∞(t)) − 1) with F̄∞(t) = 2√3/(π t³): the −1 is (1−m)·ln(1−m) ≈ −m.
     let m = p.tail_mass;
     let kl_asym = m * ((m * PI * t.powi(3) / (2.0 * 3f64.sqrt())).ln() - 1.0);
     let kl_lead = m * (t.powf(3.0 - a) * PI / (2.0 * 3f64.sqrt())).ln();
-    v.push(Check::new(
-        "kwa2024-thm1-t3-kl-asymptotic-pow08",
-        Paper::Kwa2024,
-        RESULT,
-        "with tail mass t^-0.8 the KL vanishes like t^-0.8·(ln(t^2.2·π/(2√3)) − 1)",
-        "KL(P_t‖Q) / [m·(ln(m·π t³/(2√3)) − 1)] at t = 1e8",
-        p.kl / kl_asym,
-        Relation::Eq,
-        1.0,
-        Tolerance::rel(1e-3),
-        format!("KL = {:.9e}, asymptote = {kl_asym:.9e}; spec §6.1 states the leading term t^-a·ln(t^(3−a)·π/(2√3)), whose ratio to KL is 1 + O(1/ln t) ({:.4} here)", p.kl, kl_lead / p.kl),
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm1-t3-kl-asymptotic-pow08".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "with tail mass t^-0.8 the KL vanishes like t^-0.8·(ln(t^2.2·π/(2√3)) − 1)".into(),
+        quantity: "KL(P_t‖Q) / [m·(ln(m·π t³/(2√3)) − 1)] at t = 1e8".into(),
+        value: p.kl / kl_asym,
+        relation: Relation::Eq,
+        bound: 1.0,
+        tol: Tolerance::rel(1e-3),
+        detail: format!("KL = {:.9e}, asymptote = {kl_asym:.9e}; spec §6.1 states the leading term t^-a·ln(t^(3−a)·π/(2√3)), whose ratio to KL is 1 + O(1/ln t) ({:.4} here)", p.kl, kl_lead / p.kl),
+    }));
     let p1 = p_t_construction(&q, t, 1.0 / t)?;
-    v.push(Check::new(
-        "kwa2024-thm1-t3-mean-limit-inv",
-        Paper::Kwa2024,
-        RESULT,
-        "with tail mass c/t (the proof's choice, c = 1) the mean converges to c·ν/(ν−1) = 1.5, not ~1",
-        "E_{P_t}[X] at t = 1e8, tail mass 1/t",
-        p1.mean,
-        Relation::Eq,
-        1.5,
-        Tolerance::abs(1e-9),
-        format!(
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm1-t3-mean-limit-inv".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "with tail mass c/t (the proof's choice, c = 1) the mean converges to c·ν/(ν−1) = 1.5, not ~1".into(),
+        quantity: "E_{P_t}[X] at t = 1e8, tail mass 1/t".into(),
+        value: p1.mean,
+        relation: Relation::Eq,
+        bound: 1.5,
+        tol: Tolerance::abs(1e-9),
+        detail: format!(
             "E = {:.15}; ERRATUM (Figure A.1 caption): the caption says the mean converges 'to ~1' under tail mass 1/t; the exact limit for Q = t3, c = 1 is 1.5: E_{{P_t}}[X] ≈ m·E[X|X>t] and E[X|X>t] = 3√3/(π(3+t²)F̄(t)) → 1.5·t (F̄(t) ~ 2√3/(π t³)), so m·1.5t = 1.5c. The proof's lower bound lim E >= c is loose by the factor ν/(ν−1) = 1.5.",
             p1.mean
         ),
-    ));
+    }));
     Ok(v)
 }
 
@@ -749,42 +749,42 @@ fn monotone_checks() -> Result<Vec<Check>> {
     }
     let d = format!("{n} log-spaced thresholds in [10, 1e8], Q = t3");
     Ok(vec![
-        Check::new(
-            "kwa2024-thm1-t3-mean-increasing-pow08",
-            Paper::Kwa2024,
-            RESULT,
-            "E_{P_t}[X] strictly increases with t (tail mass t^-0.8)",
-            "min over the grid of E(t_{i+1}) − E(t_i)",
-            min_de,
-            Relation::Gt,
-            0.0,
-            Tolerance::abs(0.0),
-            d.clone(),
-        ),
-        Check::new(
-            "kwa2024-thm1-t3-kl-decreasing-pow08",
-            Paper::Kwa2024,
-            RESULT,
-            "KL(P_t‖Q) strictly decreases with t (tail mass t^-0.8)",
-            "max over the grid of KL(t_{i+1}) − KL(t_i)",
-            max_dkl,
-            Relation::Lt,
-            0.0,
-            Tolerance::abs(0.0),
-            d.clone(),
-        ),
-        Check::new(
-            "kwa2024-thm1-t3-kl-decreasing-inv",
-            Paper::Kwa2024,
-            RESULT,
-            "KL(P_t‖Q) strictly decreases with t (tail mass 1/t)",
-            "max over the grid of KL(t_{i+1}) − KL(t_i)",
-            max_dkl_inv,
-            Relation::Lt,
-            0.0,
-            Tolerance::abs(0.0),
-            d,
-        ),
+        Check::from(Claim {
+            id: "kwa2024-thm1-t3-mean-increasing-pow08".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "E_{P_t}[X] strictly increases with t (tail mass t^-0.8)".into(),
+            quantity: "min over the grid of E(t_{i+1}) − E(t_i)".into(),
+            value: min_de,
+            relation: Relation::Gt,
+            bound: 0.0,
+            tol: Tolerance::abs(0.0),
+            detail: d.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm1-t3-kl-decreasing-pow08".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "KL(P_t‖Q) strictly decreases with t (tail mass t^-0.8)".into(),
+            quantity: "max over the grid of KL(t_{i+1}) − KL(t_i)".into(),
+            value: max_dkl,
+            relation: Relation::Lt,
+            bound: 0.0,
+            tol: Tolerance::abs(0.0),
+            detail: d.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm1-t3-kl-decreasing-inv".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "KL(P_t‖Q) strictly decreases with t (tail mass 1/t)".into(),
+            quantity: "max over the grid of KL(t_{i+1}) − KL(t_i)".into(),
+            value: max_dkl_inv,
+            relation: Relation::Lt,
+            bound: 0.0,
+            tol: Tolerance::abs(0.0),
+            detail: d,
+        }),
     ])
 }
 
@@ -833,42 +833,43 @@ fn quadrature_checks() -> Result<Vec<Check>> {
         exact.mean, exact.kl
     );
     Ok(vec![
-        Check::new(
-            "kwa2024-thm1-t3-quadrature-mean",
-            Paper::Kwa2024,
-            RESULT,
-            "the closed-form E_{P_t}[X] agrees with quadrature of the piecewise density",
-            "E_{P_t}[X] by quadrature at t = 10",
-            mean,
-            Relation::Eq,
-            exact.mean,
-            Tolerance::rel(tol::QUADRATURE_REL),
-            d.clone(),
-        ),
-        Check::new(
-            "kwa2024-thm1-t3-quadrature-kl",
-            Paper::Kwa2024,
-            RESULT,
-            "the closed-form KL(P_t‖Q) agrees with quadrature of p_t·ln(p_t/q)",
-            "KL(P_t‖Q) by quadrature at t = 10",
-            kl,
-            Relation::Eq,
-            exact.kl,
-            Tolerance::rel(tol::QUADRATURE_REL),
-            d.clone(),
-        ),
-        Check::new(
-            "kwa2024-thm1-t3-quadrature-mass",
-            Paper::Kwa2024,
-            RESULT,
-            "P_t is a probability distribution",
-            "∫ p_t by quadrature at t = 10",
-            mass,
-            Relation::Eq,
-            1.0,
-            Tolerance::abs(tol::QUADRATURE_REL),
-            d,
-        ),
+        Check::from(Claim {
+            id: "kwa2024-thm1-t3-quadrature-mean".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "the closed-form E_{P_t}[X] agrees with quadrature of the piecewise density"
+                .into(),
+            quantity: "E_{P_t}[X] by quadrature at t = 10".into(),
+            value: mean,
+            relation: Relation::Eq,
+            bound: exact.mean,
+            tol: Tolerance::rel(tol::QUADRATURE_REL),
+            detail: d.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm1-t3-quadrature-kl".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "the closed-form KL(P_t‖Q) agrees with quadrature of p_t·ln(p_t/q)".into(),
+            quantity: "KL(P_t‖Q) by quadrature at t = 10".into(),
+            value: kl,
+            relation: Relation::Eq,
+            bound: exact.kl,
+            tol: Tolerance::rel(tol::QUADRATURE_REL),
+            detail: d.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm1-t3-quadrature-mass".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "P_t is a probability distribution".into(),
+            quantity: "∫ p_t by quadrature at t = 10".into(),
+            value: mass,
+            relation: Relation::Eq,
+            bound: 1.0,
+            tol: Tolerance::abs(tol::QUADRATURE_REL),
+            detail: d,
+        }),
     ])
 }
 
@@ -888,48 +889,48 @@ fn light_tail_checks() -> Result<Vec<Check>> {
         .collect::<Result<_>>()?;
     let lb = normal_kl_lower_bound(1.0, 20.0);
     Ok(vec![
-        Check::new(
-            "kwa2024-thm1-light-tail-kl-grows",
-            Paper::Kwa2024,
-            RESULT,
-            "for a light-tailed Q = N(0,1) the same construction's KL grows with t instead of vanishing",
-            "KL(P_t‖Q) at t = 10 (tail mass 1/t)",
-            ks[1].kl,
-            Relation::Gt,
-            ks[0].kl,
-            Tolerance::abs(0.0),
-            format!("bound = KL at t = 5; KL(5) = {:.6}, KL(10) = {:.6}, KL(20) = {:.6}; E_{{P_t}}[X] = {:.4}, {:.4}, {:.4} (→ c = 1, E[X|X>t] ~ t for the normal)", ks[0].kl, ks[1].kl, ks[2].kl, ks[0].mean, ks[1].mean, ks[2].mean),
-        ),
-        Check::new(
-            "kwa2024-thm1-light-tail-kl-lower-bound",
-            Paper::Kwa2024,
-            RESULT,
-            "for Q = N(0,1), KL(P_t‖Q) >= (c/t)(t²/2 + ln c + ½ln 2π) + (1−c/t)ln(1−c/t) ≈ (c/t)(t²/2) → ∞",
-            "KL(P_t‖Q) at t = 20, c = 1",
-            ks[2].kl,
-            Relation::Ge,
-            lb,
-            Tolerance::abs(0.0),
-            format!("lower bound from Mills' ratio F̄(t) <= φ(t)/t; (c/t)(t²/2) = {:.6}", 0.5 * 20.0),
-        ),
+        Check::from(Claim {
+            id: "kwa2024-thm1-light-tail-kl-grows".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "for a light-tailed Q = N(0,1) the same construction's KL grows with t instead of vanishing".into(),
+            quantity: "KL(P_t‖Q) at t = 10 (tail mass 1/t)".into(),
+            value: ks[1].kl,
+            relation: Relation::Gt,
+            bound: ks[0].kl,
+            tol: Tolerance::abs(0.0),
+            detail: format!("bound = KL at t = 5; KL(5) = {:.6}, KL(10) = {:.6}, KL(20) = {:.6}; E_{{P_t}}[X] = {:.4}, {:.4}, {:.4} (→ c = 1, E[X|X>t] ~ t for the normal)", ks[0].kl, ks[1].kl, ks[2].kl, ks[0].mean, ks[1].mean, ks[2].mean),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm1-light-tail-kl-lower-bound".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "for Q = N(0,1), KL(P_t‖Q) >= (c/t)(t²/2 + ln c + ½ln 2π) + (1−c/t)ln(1−c/t) ≈ (c/t)(t²/2) → ∞".into(),
+            quantity: "KL(P_t‖Q) at t = 20, c = 1".into(),
+            value: ks[2].kl,
+            relation: Relation::Ge,
+            bound: lb,
+            tol: Tolerance::abs(0.0),
+            detail: format!("lower bound from Mills' ratio F̄(t) <= φ(t)/t; (c/t)(t²/2) = {:.6}", 0.5 * 20.0),
+        }),
     ])
 }
 
 fn figure_checks() -> Result<Vec<Check>> {
     let ts = fig_a1_thresholds(1.5, 100.0, 50)?;
     let q = t3()?;
-    let mut v = vec![Check::new(
-        "kwa2024-figa1-frame24-threshold",
-        Paper::Kwa2024,
-        FIGURE,
-        "frame 24 of Figure A.1 (geomspace(1.5, 100, 50)) is at t = 10.7699",
-        "t_24 = 1.5·(100/1.5)^(23/49)",
-        ts[23],
-        Relation::Eq,
-        10.769900437589,
-        Tolerance::rel(1e-12),
-        "spec §6.1 prints t_24 = 10.769900437589".to_string(),
-    )];
+    let mut v = vec![Check::from(Claim {
+        id: "kwa2024-figa1-frame24-threshold".into(),
+        paper: Paper::Kwa2024,
+        result: FIGURE.into(),
+        statement: "frame 24 of Figure A.1 (geomspace(1.5, 100, 50)) is at t = 10.7699".into(),
+        quantity: "t_24 = 1.5·(100/1.5)^(23/49)".into(),
+        value: ts[23],
+        relation: Relation::Eq,
+        bound: 10.769900437589,
+        tol: Tolerance::rel(1e-12),
+        detail: "spec §6.1 prints t_24 = 10.769900437589".to_string(),
+    })];
     // spec §3 "Figure A.1": values shown on the three stills (tail mass t^-0.8, c = 1).
     for (frame, mean_s, kl_s) in [
         (1usize, "1.876961", "1.005666"),
@@ -940,22 +941,27 @@ fn figure_checks() -> Result<Vec<Check>> {
         let p = p_t_construction(&q, t, power_tail_mass(1.0, 0.8, t))?;
         for (what, value, s) in [("mean", p.mean, mean_s), ("kl", p.kl, kl_s)] {
             let (bound, half) = printed(s);
-            v.push(Check::new(
-                format!("kwa2024-figa1-frame{frame}-{what}"),
-                Paper::Kwa2024,
-                FIGURE,
-                format!("the bar chart of still {frame} (t = {t:.4}) shows the spec's value"),
-                if what == "mean" {
+            v.push(Check::from(Claim {
+                id: format!("kwa2024-figa1-frame{frame}-{what}"),
+                paper: Paper::Kwa2024,
+                result: FIGURE.into(),
+                statement: format!(
+                    "the bar chart of still {frame} (t = {t:.4}) shows the spec's value"
+                ),
+                quantity: (if what == "mean" {
                     "E_{P_t}[X]"
                 } else {
                     "KL(P_t‖Q) nats"
-                },
+                })
+                .into(),
                 value,
-                Relation::Eq,
+                relation: Relation::Eq,
                 bound,
-                printed_tol(half),
-                format!("spec §3 Figure A.1 prints {s} (matches the authors' script at these t)"),
-            ));
+                tol: printed_tol(half),
+                detail: format!(
+                    "spec §3 Figure A.1 prints {s} (matches the authors' script at these t)"
+                ),
+            }));
         }
     }
     Ok(v)

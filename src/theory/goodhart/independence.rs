@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::{Probs, Tilt};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 /// A finite law on grid points, stored as normalised log-probabilities (atoms far in the tail
 /// keep their mass even where it underflows `f64`).
@@ -561,35 +561,39 @@ fn gaussian_checks() -> Vec<Check> {
             ("mean-u", "E[U(π*(β))]", p.mean_u, cf.mean_u),
             ("kl", "KL(π*(β)‖π0)", p.kl, cf.kl),
         ] {
-            v.push(Check::new(
-                format!("kwa2024-thm4-beta-{}-{}", bstr(p.beta), name),
-                Paper::Kwa2024,
-                THM4,
-                "For independent Gaussian X and V the KL-penalised optimum has E[V] = σ_V²/β, E[U] = (σ_X²+σ_V²)/β, KL = (σ_X²+σ_V²)/(2β²).",
-                format!("{q} at β = {}", p.beta),
+            v.push(Check::from(Claim {
+                id: format!("kwa2024-thm4-beta-{}-{}", bstr(p.beta), name),
+                paper: Paper::Kwa2024,
+                result: THM4.into(),
+                statement: "For independent Gaussian X and V the KL-penalised optimum has E[V] = σ_V²/β, E[U] = (σ_X²+σ_V²)/β, KL = (σ_X²+σ_V²)/(2β²).".into(),
+                quantity: format!("{q} at β = {}", p.beta),
                 value,
-                Relation::Eq,
+                relation: Relation::Eq,
                 bound,
-                Tolerance::rel(GRID_REL),
-                format!("{setting}; bound = closed form (spec §2.5, values of §6.4); tolerance GRID_REL = 1e-10 relative (rounding in log-weights up to |x/β| ≈ 1e4)"),
-            ));
+                tol: Tolerance::rel(GRID_REL),
+                detail: format!("{setting}; bound = closed form (spec §2.5, values of §6.4); tolerance GRID_REL = 1e-10 relative (rounding in log-weights up to |x/β| ≈ 1e4)"),
+            }));
         }
     }
     let min_step = points
         .windows(2)
         .map(|w| w[1].mean_v - w[0].mean_v)
         .fold(f64::INFINITY, f64::min);
-    v.push(Check::new(
-        "kwa2024-thm4-utility-increases-as-beta-falls",
-        Paper::Kwa2024,
-        THM4,
-        "With light-tailed independent error, E[V(π*(β))] increases without bound as β → 0.",
-        "min over consecutive β ∈ {1, 0.5, 0.1, 0.01} of E[V](smaller β) − E[V](larger β)",
-        min_step,
-        Relation::Gt,
-        0.0,
-        Tolerance::abs(0.0),
-        format!(
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm4-utility-increases-as-beta-falls".into(),
+        paper: Paper::Kwa2024,
+        result: THM4.into(),
+        statement:
+            "With light-tailed independent error, E[V(π*(β))] increases without bound as β → 0."
+                .into(),
+        quantity:
+            "min over consecutive β ∈ {1, 0.5, 0.1, 0.01} of E[V](smaller β) − E[V](larger β)"
+                .into(),
+        value: min_step,
+        relation: Relation::Gt,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "{setting}; {}",
             points
                 .iter()
@@ -600,7 +604,7 @@ fn gaussian_checks() -> Vec<Check> {
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
-    ));
+    }));
     v
 }
 
@@ -619,18 +623,18 @@ fn factorisation_check() -> Vec<Check> {
         Ok(worst)
     };
     match run() {
-        Ok(err) => vec![Check::new(
-            id,
-            Paper::Kwa2024,
-            THM4,
-            "Under independence the tilt of the joint law is the product of the marginal tilts (X, V stay independent under π*).",
-            "max_ij |π*(x_i, v_j) − π*_X(x_i)·π*_V(v_j)| / π*(x_i, v_j) over β ∈ {1, 0.5}",
-            err,
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            format!("X, V ~ N(0,1) sampled on {JOINT_POINTS} points of [−10, 10 + 1/β]; joint tilt by prob::Tilt on the {}-atom product support with reward x + v", JOINT_POINTS * JOINT_POINTS),
-        )],
+        Ok(err) => vec![Check::from(Claim {
+            id: id.into(),
+            paper: Paper::Kwa2024,
+            result: THM4.into(),
+            statement: "Under independence the tilt of the joint law is the product of the marginal tilts (X, V stay independent under π*).".into(),
+            quantity: "max_ij |π*(x_i, v_j) − π*_X(x_i)·π*_V(v_j)| / π*(x_i, v_j) over β ∈ {1, 0.5}".into(),
+            value: err,
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: format!("X, V ~ N(0,1) sampled on {JOINT_POINTS} points of [−10, 10 + 1/β]; joint tilt by prob::Tilt on the {}-atom product support with reward x + v", JOINT_POINTS * JOINT_POINTS),
+        })],
         Err(e) => vec![Check::failed_to_compute(id, Paper::Kwa2024, THM4, &e)],
     }
 }
@@ -661,36 +665,36 @@ fn contrast_checks() -> Vec<Check> {
     ] {
         let id = format!("kwa2024-thm4-exp-error-beta-{}-normaliser", bstr(beta));
         v.push(match normaliser_or_inf(exp1, beta) {
-            Ok(val) => Check::new(
-                id,
-                Paper::Kwa2024,
-                THM4,
-                "Light tails are not enough: for X ~ Exp(1) the optimum exists only for β > 1.",
-                format!("ln E[e^(X/β)] for X ~ Exp(1) at β = {beta}"),
-                val,
-                Relation::Eq,
+            Ok(val) => Check::from(Claim {
+                id: id,
+                paper: Paper::Kwa2024,
+                result: THM4.into(),
+                statement: "Light tails are not enough: for X ~ Exp(1) the optimum exists only for β > 1.".into(),
+                quantity: format!("ln E[e^(X/β)] for X ~ Exp(1) at β = {beta}"),
+                value: val,
+                relation: Relation::Eq,
                 bound,
-                Tolerance::rel(1e-15),
-                format!("closed form −ln(1 − 1/β) for β > 1; {claim} (+∞ = log_normaliser returned Error::Infinite)"),
-            ),
+                tol: Tolerance::rel(1e-15),
+                detail: format!("closed form −ln(1 − 1/β) for β > 1; {claim} (+∞ = log_normaliser returned Error::Infinite)"),
+            }),
             Err(e) => Check::failed_to_compute(id, Paper::Kwa2024, THM4, &e),
         });
     }
     let id = "kwa2024-thm4-t3-error-normaliser-infinite";
     let betas = [0.1, 1.0, 10.0, 100.0];
     v.push(match betas.iter().map(|&b| normaliser_or_inf(NamedLaw::StudentT { nu: 3.0 }, b)).collect::<Result<Vec<_>>>() {
-        Ok(vals) => Check::new(
-            id,
-            Paper::Kwa2024,
-            THM4,
-            "With heavy-tailed error (t3) the KL-penalised optimum does not exist for any β.",
-            "min over β ∈ {0.1, 1, 10, 100} of ln E[e^(X/β)], X ~ t3",
-            vals.iter().copied().fold(f64::INFINITY, f64::min),
-            Relation::Eq,
-            f64::INFINITY,
-            Tolerance::abs(0.0),
-            "+∞ = log_normaliser returned Error::Infinite; see kwa2024-thm4-t3-truncated-normaliser-diverges for the divergence itself",
-        ),
+        Ok(vals) => Check::from(Claim {
+            id: id.into(),
+            paper: Paper::Kwa2024,
+            result: THM4.into(),
+            statement: "With heavy-tailed error (t3) the KL-penalised optimum does not exist for any β.".into(),
+            quantity: "min over β ∈ {0.1, 1, 10, 100} of ln E[e^(X/β)], X ~ t3".into(),
+            value: vals.iter().copied().fold(f64::INFINITY, f64::min),
+            relation: Relation::Eq,
+            bound: f64::INFINITY,
+            tol: Tolerance::abs(0.0),
+            detail: "+∞ = log_normaliser returned Error::Infinite; see kwa2024-thm4-t3-truncated-normaliser-diverges for the divergence itself".into(),
+        }),
         Err(e) => Check::failed_to_compute(id, Paper::Kwa2024, THM4, &e),
     });
     let id = "kwa2024-thm4-t3-truncated-normaliser-diverges";
@@ -704,22 +708,22 @@ fn contrast_checks() -> Vec<Check> {
         Ok((vals, t3_truncated_log_normaliser_lower_bound(beta, 1e4)?))
     };
     v.push(match run() {
-        Ok((vals, lb)) => Check::new(
-            id,
-            Paper::Kwa2024,
-            THM4,
-            "The truncated normaliser ∫_{−∞}^T e^{x/β} f(x) dx of t3 grows without bound in T.",
-            "log10 ∫_{−∞}^{10⁴} e^{x/10} f_t3(x) dx",
-            vals[2] / std::f64::consts::LN_10,
-            Relation::Gt,
-            100.0,
-            Tolerance::abs(0.0),
-            format!(
+        Ok((vals, lb)) => Check::from(Claim {
+            id: id.into(),
+            paper: Paper::Kwa2024,
+            result: THM4.into(),
+            statement: "The truncated normaliser ∫_{−∞}^T e^{x/β} f(x) dx of t3 grows without bound in T.".into(),
+            quantity: "log10 ∫_{−∞}^{10⁴} e^{x/10} f_t3(x) dx".into(),
+            value: vals[2] / std::f64::consts::LN_10,
+            relation: Relation::Gt,
+            bound: 100.0,
+            tol: Tolerance::abs(0.0),
+            detail: format!(
                 "β = 10; log10 at T = 1e2, 1e3, 1e4: {}; rigorous lower bound log10[β(1−1/e)e^(T/β)f(T)] at T = 1e4: {:.3} (Simpson in log space, step β∧1/16, from −1000)",
                 vals.iter().map(|l| format!("{:.3}", l / std::f64::consts::LN_10)).collect::<Vec<_>>().join(", "),
                 lb / std::f64::consts::LN_10
             ),
-        ),
+        }),
         Err(e) => Check::failed_to_compute(id, Paper::Kwa2024, THM4, &e),
     });
     v

@@ -36,7 +36,7 @@ use crate::numerics::roots::newton_bisect;
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::{Probs, Tilt};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 /// The Donsker–Varadhan bound on the mean shift at a KL budget.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -422,32 +422,33 @@ fn normal_checks() -> Result<Vec<Check>> {
         let exact = (2.0 * d).sqrt();
         worst = worst.max((b.value - exact).abs() / exact);
         let (bound, half) = printed(s);
-        v.push(Check::new(
-            format!("kwa2024-thm2-normal-dv-{}", d_id(d)),
-            Paper::Kwa2024,
-            RESULT,
-            format!("for Q = N(0,1) the largest mean shift at KL <= {d} is finite: √(2d)"),
-            "inf_λ (d + λ²/2)/λ by grid + golden section",
-            b.value,
-            Relation::Eq,
+        v.push(Check::from(Claim {
+            id: format!("kwa2024-thm2-normal-dv-{}", d_id(d)),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: format!("for Q = N(0,1) the largest mean shift at KL <= {d} is finite: √(2d)"),
+            quantity: "inf_λ (d + λ²/2)/λ by grid + golden section".into(),
+            value: b.value,
+            relation: Relation::Eq,
             bound,
-            Tolerance::new(1e-12, half),
-            format!("spec §6.2 prints {s}; exact √(2d) = {exact:.15}, minimiser λ = {:.12} (exact √(2d)), attained by N(√(2d), 1) whose KL is μ²/2 = d", b.lambda),
-        ));
+            tol: Tolerance::new(1e-12, half),
+            detail: format!("spec §6.2 prints {s}; exact √(2d) = {exact:.15}, minimiser λ = {:.12} (exact √(2d)), attained by N(√(2d), 1) whose KL is μ²/2 = d", b.lambda),
+        }));
     }
-    v.push(Check::new(
-        "kwa2024-thm2-normal-dv-closed-form",
-        Paper::Kwa2024,
-        RESULT,
-        "the numerical DV infimum equals the closed form σ√(2d) for the normal",
-        "max over d ∈ {0.01, 0.1, 1, 10} of |DV − √(2d)|/√(2d)",
-        worst,
-        Relation::Le,
-        1e-12,
-        Tolerance::abs(0.0),
-        "golden section in ln λ to |Δs| < 1e-10; the value is flat (quadratic) at the minimum"
-            .to_string(),
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm2-normal-dv-closed-form".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "the numerical DV infimum equals the closed form σ√(2d) for the normal".into(),
+        quantity: "max over d ∈ {0.01, 0.1, 1, 10} of |DV − √(2d)|/√(2d)".into(),
+        value: worst,
+        relation: Relation::Le,
+        bound: 1e-12,
+        tol: Tolerance::abs(0.0),
+        detail:
+            "golden section in ln λ to |Δs| < 1e-10; the value is flat (quadratic) at the minimum"
+                .to_string(),
+    }));
     Ok(v)
 }
 
@@ -457,21 +458,21 @@ fn exp_checks() -> Result<Vec<Check>> {
         let b = dv_bound(exp1_log_mgf, d)?;
         let opt = exp1_optimum(d)?;
         let spec_kl = kl_exp_vs_exp1(r_spec);
-        v.push(Check::new(
-            format!("kwa2024-thm2-exp1-dv-equals-optimum-{}", d_id(d)),
-            Paper::Kwa2024,
-            RESULT,
-            format!("for Q = Exp(1) the DV bound at KL <= {d} is attained by the exponential tilt P = Exp(r)"),
-            "inf_λ (d − λ − ln(1−λ))/λ",
-            b.value,
-            Relation::Eq,
-            opt.shift,
-            Tolerance::rel(1e-9),
-            format!(
+        v.push(Check::from(Claim {
+            id: format!("kwa2024-thm2-exp1-dv-equals-optimum-{}", d_id(d)),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: format!("for Q = Exp(1) the DV bound at KL <= {d} is attained by the exponential tilt P = Exp(r)"),
+            quantity: "inf_λ (d − λ − ln(1−λ))/λ".into(),
+            value: b.value,
+            relation: Relation::Eq,
+            bound: opt.shift,
+            tol: Tolerance::rel(1e-9),
+            detail: format!(
                 "bound = μ_P − 1 of the exact optimum P = Exp(r), r = {:.9}, μ_P = {:.9} (solving KL = ln r + 1/r − 1 = d); λ* = {:.9} = 1 − r. ERRATUM spec §6.2: it prints r = {r_spec}, μ_P = {mu_spec}, which solve −ln r + 1/r − 1 = d; the KL of Exp({r_spec}) against Exp(1) is really {spec_kl:.6e}, not {d}",
                 opt.rate, opt.mean, b.lambda
             ),
-        ));
+        }));
     }
     // Second method for the KL formula itself (and hence for the erratum): quadrature of p·ln(p/q).
     let d = 1.0;
@@ -496,18 +497,18 @@ fn exp_checks() -> Result<Vec<Check>> {
         QuadOptions::default(),
     )?
     .value;
-    v.push(Check::new(
-        "kwa2024-thm2-exp1-optimum-kl-quadrature",
-        Paper::Kwa2024,
-        RESULT,
-        "the optimal Exp(r) spends exactly the KL budget (quadrature of p·ln(p/q))",
-        "∫ p ln(p/q) for P = Exp(r(d = 1)), Q = Exp(1)",
-        kl,
-        Relation::Eq,
-        d,
-        Tolerance::rel(tol::QUADRATURE_REL),
-        format!("r = {r:.12}, μ_P = {:.9}; the same quadrature for the spec's r = {r_spec} gives {kl_spec:.6} nats (ERRATUM in spec §6.2)", opt.mean),
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm2-exp1-optimum-kl-quadrature".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "the optimal Exp(r) spends exactly the KL budget (quadrature of p·ln(p/q))".into(),
+        quantity: "∫ p ln(p/q) for P = Exp(r(d = 1)), Q = Exp(1)".into(),
+        value: kl,
+        relation: Relation::Eq,
+        bound: d,
+        tol: Tolerance::rel(tol::QUADRATURE_REL),
+        detail: format!("r = {r:.12}, μ_P = {:.9}; the same quadrature for the spec's r = {r_spec} gives {kl_spec:.6} nats (ERRATUM in spec §6.2)", opt.mean),
+    }));
     Ok(v)
 }
 
@@ -527,45 +528,45 @@ fn limit_checks() -> Result<Vec<Check>> {
         }
     }
     Ok(vec![
-        Check::new(
-            "kwa2024-thm2-normal-shift-vanishes",
-            Paper::Kwa2024,
-            RESULT,
-            "μ_P − μ_Q → 0 as d → 0 (Q = N(0,1))",
-            "DV bound at d = 1e-6",
-            n.value,
-            Relation::Lt,
-            2e-3,
-            Tolerance::abs(0.0),
-            format!("√(2d) = {:.9e}", (2.0 * d).sqrt()),
-        ),
-        Check::new(
-            "kwa2024-thm2-exp1-shift-vanishes",
-            Paper::Kwa2024,
-            RESULT,
-            "μ_P − μ_Q → 0 as d → 0 (Q = Exp(1))",
-            "DV bound at d = 1e-6",
-            e.value,
-            Relation::Lt,
-            2e-3,
-            Tolerance::abs(0.0),
-            format!(
+        Check::from(Claim {
+            id: "kwa2024-thm2-normal-shift-vanishes".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "μ_P − μ_Q → 0 as d → 0 (Q = N(0,1))".into(),
+            quantity: "DV bound at d = 1e-6".into(),
+            value: n.value,
+            relation: Relation::Lt,
+            bound: 2e-3,
+            tol: Tolerance::abs(0.0),
+            detail: format!("√(2d) = {:.9e}", (2.0 * d).sqrt()),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm2-exp1-shift-vanishes".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "μ_P − μ_Q → 0 as d → 0 (Q = Exp(1))".into(),
+            quantity: "DV bound at d = 1e-6".into(),
+            value: e.value,
+            relation: Relation::Lt,
+            bound: 2e-3,
+            tol: Tolerance::abs(0.0),
+            detail: format!(
                 "exact optimum shift {:.9e} (≈ √(2d)(1 + √(2d)/3))",
                 exp1_optimum(d)?.shift
             ),
-        ),
-        Check::new(
-            "kwa2024-thm2-bound-finite",
-            Paper::Kwa2024,
-            RESULT,
-            "for light-tailed Q the mean shift at bounded KL is finite",
-            "max DV bound over Q ∈ {N(0,1), Exp(1)}, d ∈ {0.01, 0.1, 1, 10, 100}",
-            max,
-            Relation::Lt,
-            f64::INFINITY,
-            Tolerance::abs(0.0),
-            format!("values (normal, exp) per d: {}", vals.join(", ")),
-        ),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm2-bound-finite".into(),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: "for light-tailed Q the mean shift at bounded KL is finite".into(),
+            quantity: "max DV bound over Q ∈ {N(0,1), Exp(1)}, d ∈ {0.01, 0.1, 1, 10, 100}".into(),
+            value: max,
+            relation: Relation::Lt,
+            bound: f64::INFINITY,
+            tol: Tolerance::abs(0.0),
+            detail: format!("values (normal, exp) per d: {}", vals.join(", ")),
+        }),
     ])
 }
 
@@ -585,18 +586,18 @@ fn discrete_checks() -> Result<Vec<Check>> {
         let beta = tilt.beta_for_kl(d)?;
         let tp = tilt.at(beta)?;
         let b = dv_bound(|l| Some(lm.eval(l)), d)?;
-        v.push(Check::new(
-            format!("kwa2024-thm2-discrete-tilt-attains-dv-{}", d_id(d)),
-            Paper::Kwa2024,
-            RESULT,
-            format!("on a discretised N(0,1) the exponential tilt with KL = {d} attains the DV bound"),
-            "E_{π_β}[V] − E_Q[V] at β = Tilt::beta_for_kl(d)",
-            tp.mean_u - tilt.base_mean(),
-            Relation::Eq,
-            b.value,
-            Tolerance::rel(1e-9),
-            format!("801 atoms on [−8, 8]; β = {beta:.12} (λ = 1/β = {:.12}), DV minimiser λ = {:.12}, tilt KL = {:.3e}; bound from the exact finite log-MGF (expm1/log-sum-exp)", 1.0 / beta, b.lambda, tp.kl),
-        ));
+        v.push(Check::from(Claim {
+            id: format!("kwa2024-thm2-discrete-tilt-attains-dv-{}", d_id(d)),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: format!("on a discretised N(0,1) the exponential tilt with KL = {d} attains the DV bound"),
+            quantity: "E_{π_β}[V] − E_Q[V] at β = Tilt::beta_for_kl(d)".into(),
+            value: tp.mean_u - tilt.base_mean(),
+            relation: Relation::Eq,
+            bound: b.value,
+            tol: Tolerance::rel(1e-9),
+            detail: format!("801 atoms on [−8, 8]; β = {beta:.12} (λ = 1/β = {:.12}), DV minimiser λ = {:.12}, tilt KL = {:.3e}; bound from the exact finite log-MGF (expm1/log-sum-exp)", 1.0 / beta, b.lambda, tp.kl),
+        }));
     }
     Ok(v)
 }
@@ -615,36 +616,36 @@ fn heavy_checks() -> Result<Vec<Check>> {
             .map(|&t| truncated_tilted_log_normaliser(law, 1.0, -50.0, t))
             .collect::<Result<_>>()?;
         let b10 = truncated_tilted_log_normaliser(law, 10.0, -50.0, 1e4)?;
-        v.push(Check::new(
-            format!("kwa2024-thm2-heavy-{name}-penalised-optimum-diverges"),
-            Paper::Kwa2024,
-            RESULT,
-            format!("for heavy-tailed Q = {} the KL-penalised optimum β·ln E_Q[e^(X/β)] is infinite: its truncation at T grows without bound", law.name()),
-            "β·ln ∫_{−50}^{T} e^{x/β} q(x) dx at T = 1e4, β = 1",
-            vals[3],
-            Relation::Gt,
-            100.0,
-            Tolerance::abs(0.0),
-            format!(
+        v.push(Check::from(Claim {
+            id: format!("kwa2024-thm2-heavy-{name}-penalised-optimum-diverges"),
+            paper: Paper::Kwa2024,
+            result: RESULT.into(),
+            statement: format!("for heavy-tailed Q = {} the KL-penalised optimum β·ln E_Q[e^(X/β)] is infinite: its truncation at T grows without bound", law.name()),
+            quantity: "β·ln ∫_{−50}^{T} e^{x/β} q(x) dx at T = 1e4, β = 1".into(),
+            value: vals[3],
+            relation: Relation::Gt,
+            bound: 100.0,
+            tol: Tolerance::abs(0.0),
+            detail: format!(
                 "T = 10, 100, 1e3, 1e4: {:.4}, {:.4}, {:.4}, {:.4} (≈ T + ln q(T): grows linearly); β = 10 at T = 1e4: {b10:.4}",
                 vals[0], vals[1], vals[2], vals[3]
             ),
-        ));
+        }));
     }
     let n = Law::normal(0.0, 1.0)?;
     let val = truncated_tilted_log_normaliser(&n, 1.0, -50.0, 1e4)?;
-    v.push(Check::new(
-        "kwa2024-thm2-light-normal-penalised-optimum-finite",
-        Paper::Kwa2024,
-        RESULT,
-        "contrast: for Q = N(0,1) the same truncated quantity converges to β·ln E[e^(X/β)] = 1/(2β)",
-        "β·ln ∫_{−50}^{1e4} e^{x/β} φ(x) dx, β = 1",
-        val,
-        Relation::Eq,
-        0.5,
-        Tolerance::rel(1e-9),
-        "same piecewise log-space quadrature as the heavy-tailed rows".to_string(),
-    ));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm2-light-normal-penalised-optimum-finite".into(),
+        paper: Paper::Kwa2024,
+        result: RESULT.into(),
+        statement: "contrast: for Q = N(0,1) the same truncated quantity converges to β·ln E[e^(X/β)] = 1/(2β)".into(),
+        quantity: "β·ln ∫_{−50}^{1e4} e^{x/β} φ(x) dx, β = 1".into(),
+        value: val,
+        relation: Relation::Eq,
+        bound: 0.5,
+        tol: Tolerance::rel(1e-9),
+        detail: "same piecewise log-space quadrature as the heavy-tailed rows".to_string(),
+    }));
     Ok(v)
 }
 

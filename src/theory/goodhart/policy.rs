@@ -45,7 +45,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{logsumexp_weighted, tol, Neumaier, Tolerance};
 use crate::prob::{kl, Probs, Tilt};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 
 const SQRT3: f64 = 1.732_050_807_568_877_2;
@@ -712,42 +712,42 @@ fn theorem3_checks(seed: u64) -> Vec<Check> {
         "binary tree depth {TOY_DEPTH}, uniform π0, leaf returns t3 quantiles F^-1((i+0.5)/2^16) permuted with seed {seed}, c = {c}, t ∈ {{3, 5, 10, 20}}"
     );
     let mut v = vec![
-        Check::new(
-            "kwa2024-thm3-tr-equals-rho",
-            Paper::Kwa2024,
-            THM3,
-            "The policy π(a|s) = ρ_t(s·a)/ρ_t(s) has trajectory distribution exactly ρ_t.",
-            "max over t and leaves of |Tr(π) − ρ_t|/ρ_t",
-            max_of(nums.iter().map(|n| n.tr_max_rel_err)),
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            setting.clone(),
-        ),
-        Check::new(
-            "kwa2024-thm3-chain-rule",
-            Paper::Kwa2024,
-            THM3,
-            "Per-step policy KLs summed along the trajectory equal the trajectory-level KL (chain rule).",
-            "max over t of |Σ_s occ(s)·KL(π(·|s)‖π0(·|s)) − KL(ρ_t‖ρ_π0)| / KL(ρ_t‖ρ_π0)",
-            max_of(nums.iter().map(|n| rel(n.kl_traj, n.kl_leaves))),
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            format!("{setting}; KL(ρ_t‖ρ_π0) by prob::kl over 65 536 leaves"),
-        ),
-        Check::new(
-            "kwa2024-thm3-kl-two-level-closed-form",
-            Paper::Kwa2024,
-            THM3,
-            "The return-level KL is the two-level closed form (the conditional KL given the return is 0).",
-            "max over t of |KL(ρ_t‖ρ_π0) − [(1−c/t)ln((1−c/t)/F(t)) + (c/t)ln((c/t)/F̄(t))]| / KL",
-            max_of(nums.iter().map(|n| rel(n.kl_leaves, n.kl_closed_form))),
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            setting.clone(),
-        ),
+        Check::from(Claim {
+            id: "kwa2024-thm3-tr-equals-rho".into(),
+            paper: Paper::Kwa2024,
+            result: THM3.into(),
+            statement: "The policy π(a|s) = ρ_t(s·a)/ρ_t(s) has trajectory distribution exactly ρ_t.".into(),
+            quantity: "max over t and leaves of |Tr(π) − ρ_t|/ρ_t".into(),
+            value: max_of(nums.iter().map(|n| n.tr_max_rel_err)),
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: setting.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm3-chain-rule".into(),
+            paper: Paper::Kwa2024,
+            result: THM3.into(),
+            statement: "Per-step policy KLs summed along the trajectory equal the trajectory-level KL (chain rule).".into(),
+            quantity: "max over t of |Σ_s occ(s)·KL(π(·|s)‖π0(·|s)) − KL(ρ_t‖ρ_π0)| / KL(ρ_t‖ρ_π0)".into(),
+            value: max_of(nums.iter().map(|n| rel(n.kl_traj, n.kl_leaves))),
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: format!("{setting}; KL(ρ_t‖ρ_π0) by prob::kl over 65 536 leaves"),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm3-kl-two-level-closed-form".into(),
+            paper: Paper::Kwa2024,
+            result: THM3.into(),
+            statement: "The return-level KL is the two-level closed form (the conditional KL given the return is 0).".into(),
+            quantity: "max over t of |KL(ρ_t‖ρ_π0) − [(1−c/t)ln((1−c/t)/F(t)) + (c/t)ln((c/t)/F̄(t))]| / KL".into(),
+            value: max_of(nums.iter().map(|n| rel(n.kl_leaves, n.kl_closed_form))),
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: setting.clone(),
+        }),
     ];
     let names = ["base-tail-prob", "mean-return", "kl", "kl-per-step"];
     let quantities = [
@@ -761,70 +761,72 @@ fn theorem3_checks(seed: u64) -> Vec<Check> {
         let values = [n.base_tail_prob, n.mean_return, n.kl_traj, n.kl_per_state];
         for k in 0..4 {
             let (expected, tolerance) = printed(spec[k]);
-            v.push(Check::new(
-                format!("kwa2024-thm3-tree-t{}-{}", tstr(*t), names[k]),
-                Paper::Kwa2024,
-                THM3,
-                "The toy-tree construction reproduces the spec's values (spec §6.3).",
-                format!("{} at t = {}", quantities[k], t),
-                values[k],
-                Relation::Eq,
-                expected,
-                tolerance,
-                format!("{setting}; expected value {} as printed in spec §6.3 (tolerance: half a unit in the last printed digit)", spec[k]),
-            ));
+            v.push(Check::from(Claim {
+                id: format!("kwa2024-thm3-tree-t{}-{}", tstr(*t), names[k]),
+                paper: Paper::Kwa2024,
+                result: THM3.into(),
+                statement: "The toy-tree construction reproduces the spec's values (spec §6.3).".into(),
+                quantity: format!("{} at t = {}", quantities[k], t),
+                value: values[k],
+                relation: Relation::Eq,
+                bound: expected,
+                tol: tolerance,
+                detail: format!("{setting}; expected value {} as printed in spec §6.3 (tolerance: half a unit in the last printed digit)", spec[k]),
+            }));
         }
     }
     let first = nums[0];
     let last = nums[nums.len() - 1];
-    v.push(Check::new(
-        "kwa2024-thm3-mean-return-above-c",
-        Paper::Kwa2024,
-        THM3,
-        "Along increasing t the constructed policies keep mean return above c (→ 1.5c for t3).",
-        "min over t ∈ {3, 5, 10, 20} of E_Tr(π)[g]",
-        min_of(nums.iter().map(|n| n.mean_return)),
-        Relation::Ge,
-        c,
-        Tolerance::abs(0.0),
-        format!("{setting}; {}", table.join("; ")),
-    ));
-    v.push(Check::new(
-        "kwa2024-thm3-proof-lower-bound",
-        Paper::Kwa2024,
-        THM3,
-        "Theorem 1's proof bound E_ρ[g] − E_π0[g] ≥ c − t·F̄(t) holds at every t.",
-        "min over t of (E_ρ[g] − E_π0[g]) − (c − t·Pr_π0(g > t))",
-        min_of(
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm3-mean-return-above-c".into(),
+        paper: Paper::Kwa2024,
+        result: THM3.into(),
+        statement:
+            "Along increasing t the constructed policies keep mean return above c (→ 1.5c for t3)."
+                .into(),
+        quantity: "min over t ∈ {3, 5, 10, 20} of E_Tr(π)[g]".into(),
+        value: min_of(nums.iter().map(|n| n.mean_return)),
+        relation: Relation::Ge,
+        bound: c,
+        tol: Tolerance::abs(0.0),
+        detail: format!("{setting}; {}", table.join("; ")),
+    }));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm3-proof-lower-bound".into(),
+        paper: Paper::Kwa2024,
+        result: THM3.into(),
+        statement: "Theorem 1's proof bound E_ρ[g] − E_π0[g] ≥ c − t·F̄(t) holds at every t.".into(),
+        quantity: "min over t of (E_ρ[g] − E_π0[g]) − (c − t·Pr_π0(g > t))".into(),
+        value: min_of(
             nums.iter()
                 .map(|n| n.mean_return - n.base_mean - n.proof_lower_bound),
         ),
-        Relation::Ge,
-        0.0,
-        Tolerance::abs(0.0),
-        format!(
+        relation: Relation::Ge,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "{setting}; bounds c − tF̄(t): {}",
             nums.iter()
                 .map(|n| format!("t={}: {:.6}", n.t, n.proof_lower_bound))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    ));
-    v.push(Check::new(
-        "kwa2024-thm3-kl-decreases",
-        Paper::Kwa2024,
-        THM3,
-        "The policy KL needed for that mean falls as t grows (→ 0 for a heavy tail).",
-        "KL(ρ_t‖ρ_π0) at t = 20",
-        last.kl_traj,
-        Relation::Lt,
-        first.kl_traj,
-        Tolerance::abs(0.0),
-        format!(
+    }));
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm3-kl-decreases".into(),
+        paper: Paper::Kwa2024,
+        result: THM3.into(),
+        statement: "The policy KL needed for that mean falls as t grows (→ 0 for a heavy tail).".into(),
+        quantity: "KL(ρ_t‖ρ_π0) at t = 20".into(),
+        value: last.kl_traj,
+        relation: Relation::Lt,
+        bound: first.kl_traj,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "{setting}; bound = the KL at t = 3. The discretised t3 is bounded (max return {:.4}), so on this tree the KL stops decreasing once t passes the largest returns; the continuous-law checks (kwa2024-thm3-continuous-*) show KL → 0.",
             -t3_sf_inv(0.5 / (1u64 << TOY_DEPTH) as f64).unwrap_or(f64::NAN)
         ),
-    ));
+    }));
     v
 }
 
@@ -849,30 +851,30 @@ fn theorem3_continuous_checks() -> Vec<Check> {
         "binary tree depth {TOY_DEPTH}; leaf k returns X ~ t3 conditioned on its quantile cell, the cut nearest t moved to t; π0 from the cell probabilities, so G∘Tr(π0) = t3 exactly; c = {c}"
     );
     let mut v = vec![
-        Check::new(
-            "kwa2024-thm3-continuous-mean-identity",
-            Paper::Kwa2024,
-            THM3,
-            "With a continuous heavy-tailed return law, the policy's mean return is Theorem 1's E_{P_t}[X].",
-            "max over t of |E_Tr(π)[G] − (r_hi − r_lo)(3√3/π)/(3 + t²)| / E",
-            max_of(nums.iter().map(|n| rel(n.mean_return, n.mean_closed_form))),
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            setting.clone(),
-        ),
-        Check::new(
-            "kwa2024-thm3-continuous-chain-rule",
-            Paper::Kwa2024,
-            THM3,
-            "The policy's trajectory KL (chain-rule sum) equals Theorem 1's KL(P_t‖Q).",
-            "max over t of |Σ_s occ·KL_s − KL(P_t‖Q)| / KL(P_t‖Q)",
-            max_of(nums.iter().map(|n| rel(n.kl_traj, n.kl_closed_form))),
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            setting.clone(),
-        ),
+        Check::from(Claim {
+            id: "kwa2024-thm3-continuous-mean-identity".into(),
+            paper: Paper::Kwa2024,
+            result: THM3.into(),
+            statement: "With a continuous heavy-tailed return law, the policy's mean return is Theorem 1's E_{P_t}[X].".into(),
+            quantity: "max over t of |E_Tr(π)[G] − (r_hi − r_lo)(3√3/π)/(3 + t²)| / E".into(),
+            value: max_of(nums.iter().map(|n| rel(n.mean_return, n.mean_closed_form))),
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: setting.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-thm3-continuous-chain-rule".into(),
+            paper: Paper::Kwa2024,
+            result: THM3.into(),
+            statement: "The policy's trajectory KL (chain-rule sum) equals Theorem 1's KL(P_t‖Q).".into(),
+            quantity: "max over t of |Σ_s occ·KL_s − KL(P_t‖Q)| / KL(P_t‖Q)".into(),
+            value: max_of(nums.iter().map(|n| rel(n.kl_traj, n.kl_closed_form))),
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: setting.clone(),
+        }),
     ];
     for (n, (t, spec)) in nums.iter().zip(SPEC_6_1.iter()) {
         for (k, (name, value)) in [("mean-return", n.mean_return), ("kl", n.kl_traj)]
@@ -880,32 +882,32 @@ fn theorem3_continuous_checks() -> Vec<Check> {
             .enumerate()
         {
             let (expected, tolerance) = printed(spec[k]);
-            v.push(Check::new(
-                format!("kwa2024-thm3-continuous-t{}-{}", tstr(*t), name),
-                Paper::Kwa2024,
-                THM3,
-                "The policy on the continuous-return tree reproduces Theorem 1's values (spec §6.1, tail mass 1/t).",
-                format!("{} at t = {}", if k == 0 { "E_Tr(π)[G]" } else { "trajectory KL" }, t),
+            v.push(Check::from(Claim {
+                id: format!("kwa2024-thm3-continuous-t{}-{}", tstr(*t), name),
+                paper: Paper::Kwa2024,
+                result: THM3.into(),
+                statement: "The policy on the continuous-return tree reproduces Theorem 1's values (spec §6.1, tail mass 1/t).".into(),
+                quantity: format!("{} at t = {}", if k == 0 { "E_Tr(π)[G]" } else { "trajectory KL" }, t),
                 value,
-                Relation::Eq,
-                expected,
-                tolerance,
-                format!("{setting}; expected {} as printed in spec §6.1 (tail mass 1/t column)", spec[k]),
-            ));
+                relation: Relation::Eq,
+                bound: expected,
+                tol: tolerance,
+                detail: format!("{setting}; expected {} as printed in spec §6.1 (tail mass 1/t column)", spec[k]),
+            }));
         }
     }
     let last = nums[nums.len() - 1];
-    v.push(Check::new(
-        "kwa2024-thm3-policy-kl-le-trajectory-kl",
-        Paper::Kwa2024,
-        THM3,
-        "The paper's per-state policy KL is at most the trajectory KL, so it is < ε whenever the latter is.",
-        format!("per-state policy KL E_{{s∈T}}[KL(π(s)‖π0(s))] at t = {}", last.t),
-        last.kl_per_state,
-        Relation::Le,
-        last.kl_traj,
-        Tolerance::abs(0.0),
-        format!(
+    v.push(Check::from(Claim {
+        id: "kwa2024-thm3-policy-kl-le-trajectory-kl".into(),
+        paper: Paper::Kwa2024,
+        result: THM3.into(),
+        statement: "The paper's per-state policy KL is at most the trajectory KL, so it is < ε whenever the latter is.".into(),
+        quantity: format!("per-state policy KL E_{{s∈T}}[KL(π(s)‖π0(s))] at t = {}", last.t),
+        value: last.kl_per_state,
+        relation: Relation::Le,
+        bound: last.kl_traj,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "{setting}; bound = the trajectory KL at the same t; mean return there {:.6}. Per t: {}",
             last.mean_return,
             nums.iter()
@@ -913,7 +915,7 @@ fn theorem3_continuous_checks() -> Vec<Check> {
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
-    ));
+    }));
     v
 }
 
@@ -953,83 +955,83 @@ fn corollary1_checks(seed: u64) -> Vec<Check> {
     let first = nums[0];
     let last = nums[nums.len() - 1];
     let mut v = vec![
-        Check::new(
-            "kwa2024-cor1-chain-rule",
-            Paper::Kwa2024,
-            COR1,
-            "Theorem 3's construction for the proxy U: per-step policy KLs sum to the trajectory KL.",
-            "max over t of |Σ_s occ·KL_s − KL(ρ_t‖ρ_π0)| / KL(ρ_t‖ρ_π0)",
-            max_of(nums.iter().map(|n| rel(n.kl_traj, n.kl_leaves))),
-            Relation::Le,
-            tol::EXACT_REL,
-            Tolerance::abs(0.0),
-            setting.clone(),
-        ),
-        Check::new(
-            "kwa2024-cor1-proxy-mean-above-c",
-            Paper::Kwa2024,
-            COR1,
-            "The policies keep a large proxy reward E[U] as t grows.",
-            "min over t ∈ {3, 5, 10, 20} of E_π[U]",
-            min_of(nums.iter().map(|n| n.mean_u)),
-            Relation::Ge,
-            c,
-            Tolerance::abs(0.0),
-            format!("{setting}; {table}"),
-        ),
-        Check::new(
-            "kwa2024-cor1-kl-decreases",
-            Paper::Kwa2024,
-            COR1,
-            "Their KL falls as t grows.",
-            "trajectory KL at t = 20",
-            last.kl_traj,
-            Relation::Lt,
-            first.kl_traj,
-            Tolerance::abs(0.0),
-            format!("{setting}; bound = the KL at t = 3; {table}"),
-        ),
-        Check::new(
-            "kwa2024-cor1-utility-returns-to-base",
-            Paper::Kwa2024,
-            COR1,
-            "The utility gain E_π[V] − E_π0[V] shrinks towards 0 as the KL falls.",
-            "|E_π[V] − E_π0[V]| at t = 20",
-            (last.mean_v - last.base_mean_v).abs(),
-            Relation::Lt,
-            (first.mean_v - first.base_mean_v).abs(),
-            Tolerance::abs(0.0),
-            format!("{setting}; bound = the same at t = 3; {table}"),
-        ),
+        Check::from(Claim {
+            id: "kwa2024-cor1-chain-rule".into(),
+            paper: Paper::Kwa2024,
+            result: COR1.into(),
+            statement: "Theorem 3's construction for the proxy U: per-step policy KLs sum to the trajectory KL.".into(),
+            quantity: "max over t of |Σ_s occ·KL_s − KL(ρ_t‖ρ_π0)| / KL(ρ_t‖ρ_π0)".into(),
+            value: max_of(nums.iter().map(|n| rel(n.kl_traj, n.kl_leaves))),
+            relation: Relation::Le,
+            bound: tol::EXACT_REL,
+            tol: Tolerance::abs(0.0),
+            detail: setting.clone(),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-cor1-proxy-mean-above-c".into(),
+            paper: Paper::Kwa2024,
+            result: COR1.into(),
+            statement: "The policies keep a large proxy reward E[U] as t grows.".into(),
+            quantity: "min over t ∈ {3, 5, 10, 20} of E_π[U]".into(),
+            value: min_of(nums.iter().map(|n| n.mean_u)),
+            relation: Relation::Ge,
+            bound: c,
+            tol: Tolerance::abs(0.0),
+            detail: format!("{setting}; {table}"),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-cor1-kl-decreases".into(),
+            paper: Paper::Kwa2024,
+            result: COR1.into(),
+            statement: "Their KL falls as t grows.".into(),
+            quantity: "trajectory KL at t = 20".into(),
+            value: last.kl_traj,
+            relation: Relation::Lt,
+            bound: first.kl_traj,
+            tol: Tolerance::abs(0.0),
+            detail: format!("{setting}; bound = the KL at t = 3; {table}"),
+        }),
+        Check::from(Claim {
+            id: "kwa2024-cor1-utility-returns-to-base".into(),
+            paper: Paper::Kwa2024,
+            result: COR1.into(),
+            statement: "The utility gain E_π[V] − E_π0[V] shrinks towards 0 as the KL falls.".into(),
+            quantity: "|E_π[V] − E_π0[V]| at t = 20".into(),
+            value: (last.mean_v - last.base_mean_v).abs(),
+            relation: Relation::Lt,
+            bound: (first.mean_v - first.base_mean_v).abs(),
+            tol: Tolerance::abs(0.0),
+            detail: format!("{setting}; bound = the same at t = 3; {table}"),
+        }),
     ];
     for n in &nums {
-        v.push(Check::new(
-            format!("kwa2024-cor1-t{}-data-processing", tstr(n.t)),
-            Paper::Kwa2024,
-            COR1,
-            "The KL between the laws of V under π and π0 is at most the trajectory KL (data processing).",
-            format!("KL(V∘Tr(π)‖V∘Tr(π0)) at t = {}", n.t),
-            n.kl_v_marginal,
-            Relation::Le,
-            n.kl_traj,
-            Tolerance::abs(0.0),
-            format!("{setting}; bound = trajectory KL"),
-        ));
-        v.push(Check::new(
-            format!("kwa2024-cor1-t{}-dv-bound", tstr(n.t)),
-            Paper::Kwa2024,
-            COR1,
-            "Theorem 2 for light-tailed V: E_π[V] − E_π0[V] ≤ inf_λ (KL + Λ_V(λ))/λ, → 0 as KL → 0.",
-            format!("E_π[V] − E_π0[V] at t = {}", n.t),
-            n.mean_v - n.base_mean_v,
-            Relation::Le,
-            n.dv_bound_traj,
-            Tolerance::abs(0.0),
-            format!(
+        v.push(Check::from(Claim {
+            id: format!("kwa2024-cor1-t{}-data-processing", tstr(n.t)),
+            paper: Paper::Kwa2024,
+            result: COR1.into(),
+            statement: "The KL between the laws of V under π and π0 is at most the trajectory KL (data processing).".into(),
+            quantity: format!("KL(V∘Tr(π)‖V∘Tr(π0)) at t = {}", n.t),
+            value: n.kl_v_marginal,
+            relation: Relation::Le,
+            bound: n.kl_traj,
+            tol: Tolerance::abs(0.0),
+            detail: format!("{setting}; bound = trajectory KL"),
+        }));
+        v.push(Check::from(Claim {
+            id: format!("kwa2024-cor1-t{}-dv-bound", tstr(n.t)),
+            paper: Paper::Kwa2024,
+            result: COR1.into(),
+            statement: "Theorem 2 for light-tailed V: E_π[V] − E_π0[V] ≤ inf_λ (KL + Λ_V(λ))/λ, → 0 as KL → 0.".into(),
+            quantity: format!("E_π[V] − E_π0[V] at t = {}", n.t),
+            value: n.mean_v - n.base_mean_v,
+            relation: Relation::Le,
+            bound: n.dv_bound_traj,
+            tol: Tolerance::abs(0.0),
+            detail: format!(
                 "{setting}; bound = Donsker–Varadhan at the trajectory KL {:.6} (Λ_V exact by logsumexp on the 256-atom law of V, λ by safeguarded Newton); with KL_V = {:.6} the bound is {:.6}",
                 n.kl_traj, n.kl_v_marginal, n.dv_bound_marginal
             ),
-        ));
+        }));
     }
     v
 }

@@ -49,7 +49,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::numerics::{Neumaier, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 use crate::theory::imitation::class::clock::{logaddexp, ClockMixture, ClockSpec, ClockWorld};
 use crate::theory::imitation::class::{
     BasePolicy, History, Layout, Mixture, Model, ModelClass, Role,
@@ -1178,30 +1178,30 @@ fn prop3_checks() -> Result<Vec<Check>> {
             1.0 - exact[0] - exact[1]
         ));
     }
-    let mut v = vec![Check::new(
-        "cohen2024-prop3-estimates-monotone",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the output probabilities of a program with random bits, estimated by running it on all random-bit strings with at most i steps, are non-decreasing in i (the estimates that make its semi-distribution lower semi-computable)."),
-        format!("min over i < {PROGRAM_BUDGET}, x and 4 (program, context) pairs of ν̂_(i+1)(x) − ν̂_i(x)"),
-        min_step,
-        Relation::Ge,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("a string that halts within i steps halts within i + 1; configurations with equal states merged (exact); {}", det.join("; ")),
-    )];
-    v.push(Check::new(
-        "cohen2024-prop3-estimates-converge",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the step-bounded estimates converge to the program's output probabilities, a semi-distribution whose missing mass is the probability of never halting."),
-        format!("max over x and the 4 (program, context) pairs of |ν̂_{PROGRAM_BUDGET}(x) − ν(x)|"),
-        max_err,
-        Relation::Le,
-        1e-12,
-        Tolerance::abs(0.0),
-        "exact ν by closed forms: geometric parity 34/63, 20/63 (never halts 1/7) from the period-6 geometric series; rejection sampler counts of its table (copy ½, flip ¼, never halts ¼)",
-    ));
+    let mut v = vec![Check::from(Claim {
+        id: "cohen2024-prop3-estimates-monotone".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the output probabilities of a program with random bits, estimated by running it on all random-bit strings with at most i steps, are non-decreasing in i (the estimates that make its semi-distribution lower semi-computable)."),
+        quantity: format!("min over i < {PROGRAM_BUDGET}, x and 4 (program, context) pairs of ν̂_(i+1)(x) − ν̂_i(x)"),
+        value: min_step,
+        relation: Relation::Ge,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("a string that halts within i steps halts within i + 1; configurations with equal states merged (exact); {}", det.join("; ")),
+    })];
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop3-estimates-converge".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the step-bounded estimates converge to the program's output probabilities, a semi-distribution whose missing mass is the probability of never halting."),
+        quantity: format!("max over x and the 4 (program, context) pairs of |ν̂_{PROGRAM_BUDGET}(x) − ν(x)|"),
+        value: max_err,
+        relation: Relation::Le,
+        bound: 1e-12,
+        tol: Tolerance::abs(0.0),
+        detail: "exact ν by closed forms: geometric parity 34/63, 20/63 (never halts 1/7) from the period-6 geometric series; rejection sampler counts of its table (copy ½, flip ¼, never halts ¼)".into(),
+    }));
     // the converse: the interval sampler built from the monotone witness
     let (_, prof, exact) = &runs[0];
     let witness: Vec<Vec<f64>> = prof.increments()[..64].to_vec();
@@ -1216,33 +1216,33 @@ fn prop3_checks() -> Result<Vec<Check>> {
     let err = (0..2)
         .map(|x| (last[x] - exact[x]).abs())
         .fold(0.0, f64::max);
-    v.push(Check::new(
-        "cohen2024-prop3-converse-sampler",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}conversely, a lower semi-computable semi-distribution is the output law of a program with random bits: the sampler that lays the witness's increments out as intervals of [0, 1) and halts when its random bits pin U inside one outputs the same semi-distribution."),
-        "max over x of |P_52(x) − ν(x)| for the sampler built from the first 64 stages of the geometric-parity witness (context [0])",
-        err,
-        Relation::Le,
-        1e-12,
-        Tolerance::abs(0.0),
-        format!(
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop3-converse-sampler".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}conversely, a lower semi-computable semi-distribution is the output law of a program with random bits: the sampler that lays the witness's increments out as intervals of [0, 1) and halts when its random bits pin U inside one outputs the same semi-distribution."),
+        quantity: "max over x of |P_52(x) − ν(x)| for the sampler built from the first 64 stages of the geometric-parity witness (context [0])".into(),
+        value: err,
+        relation: Relation::Le,
+        bound: 1e-12,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "P_d = mass of d-bit strings on which the sampler has halted (counted per interval); P_8 = ({:.6}, {:.6}), P_24 = ({:.9}, {:.9}), P_52 = ({:.15}, {:.15}); never halts on the remaining {:.6}",
             est[8][0], est[8][1], est[24][0], est[24][1], last[0], last[1], 1.0 - last[0] - last[1]
         ),
-    ));
-    v.push(Check::new(
-        "cohen2024-prop3-converse-sampler-monotone",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the sampler's probability of having halted with x within d random bits is non-decreasing in d (it is itself a lower semi-computable witness)."),
-        "min over d < 52 and x of P_(d+1)(x) − P_d(x)",
-        min_d,
-        Relation::Ge,
-        0.0,
-        Tolerance::abs(0.0),
-        "a dyadic interval inside an output interval stays inside after one more bit, and one more stage of the witness is laid out per bit",
-    ));
+    }));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop3-converse-sampler-monotone".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the sampler's probability of having halted with x within d random bits is non-decreasing in d (it is itself a lower semi-computable witness)."),
+        quantity: "min over d < 52 and x of P_(d+1)(x) − P_d(x)".into(),
+        value: min_d,
+        relation: Relation::Ge,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: "a dyadic interval inside an output interval stays inside after one more bit, and one more stage of the witness is laid out per bit".into(),
+    }));
     Ok(v)
 }
 
@@ -1308,42 +1308,42 @@ fn prop4_checks() -> Result<Vec<Check>> {
     for t in &len_total {
         max_excess = max_excess.max(t - 1.0);
     }
-    let mut v = vec![Check::new(
-        "cohen2024-prop4-truncations-monotone",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the mixture truncated to the models of code length ≤ i, ξ̂_i(x) = Σ_(ℓ(ν) ≤ i) 2^−ℓ(ν) ν(x) (un-normalised), is non-decreasing in i for every string."),
-        format!("min over i < {l_max} and all strings x of length ≤ {PROP4_LENGTH} of ξ̂_(i+1)(x) − ξ̂_i(x) (C2 clock world, {} models)", lengths.len()),
-        min_inc,
-        Relation::Ge,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("each ξ̂_i is computable (a finite sum); code lengths 2 … {l_max} bits"),
-    )];
-    v.push(Check::new(
-        "cohen2024-prop4-truncations-semi-distributions",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}each truncation ξ̂_i is a semi-distribution: its mass on the strings of any length is at most 1, and no string's extensions carry more mass than the string."),
-        format!("max over i of [Σ_(x ∈ {{0,1}}^{PROP4_LENGTH}) ξ̂_i(x) − 1] and over i, |h| < {PROP4_LENGTH} of [(ξ̂_i(h0) + ξ̂_i(h1))/ξ̂_i(h) − 1]"),
-        max_excess,
-        Relation::Le,
-        0.0,
-        Tolerance::abs(1e-12),
-        format!("ξ̂_i(ε) = Σ_(ℓ ≤ i) 2^−ℓ rises to the Kraft sum {total:.9} ≤ 1 (ξ̂_10(ε) = {:.6}, ξ̂_20(ε) = {:.6}); Σ over length-{PROP4_LENGTH} strings at i = {l_max}: {:.12}", root[10.min(l_max)], root[20.min(l_max)], len_total[l_max]),
-    ));
-    v.push(Check::new(
-        "cohen2024-prop4-error-certificate",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the any-time estimate comes with a computable error bound: ξ(x) − ξ̂_i(x) ≤ Σ_(ℓ(ν) > i) 2^−ℓ(ν), the prior mass of the models not yet included."),
-        format!("max over i ≤ {l_max} and strings of length ≤ {PROP4_LENGTH} of ξ(x) − ξ̂_i(x) − Σ_(ℓ > i) 2^−ℓ"),
-        max_cert,
-        Relation::Le,
-        0.0,
-        Tolerance::abs(1e-15),
-        format!("tail mass at i = 10, 20, 30: {:.3e}, {:.3e}, {:.3e}", tail[10.min(l_max)], tail[20.min(l_max)], tail[30.min(l_max)]),
-    ));
+    let mut v = vec![Check::from(Claim {
+        id: "cohen2024-prop4-truncations-monotone".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the mixture truncated to the models of code length ≤ i, ξ̂_i(x) = Σ_(ℓ(ν) ≤ i) 2^−ℓ(ν) ν(x) (un-normalised), is non-decreasing in i for every string."),
+        quantity: format!("min over i < {l_max} and all strings x of length ≤ {PROP4_LENGTH} of ξ̂_(i+1)(x) − ξ̂_i(x) (C2 clock world, {} models)", lengths.len()),
+        value: min_inc,
+        relation: Relation::Ge,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("each ξ̂_i is computable (a finite sum); code lengths 2 … {l_max} bits"),
+    })];
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop4-truncations-semi-distributions".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}each truncation ξ̂_i is a semi-distribution: its mass on the strings of any length is at most 1, and no string's extensions carry more mass than the string."),
+        quantity: format!("max over i of [Σ_(x ∈ {{0,1}}^{PROP4_LENGTH}) ξ̂_i(x) − 1] and over i, |h| < {PROP4_LENGTH} of [(ξ̂_i(h0) + ξ̂_i(h1))/ξ̂_i(h) − 1]"),
+        value: max_excess,
+        relation: Relation::Le,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: format!("ξ̂_i(ε) = Σ_(ℓ ≤ i) 2^−ℓ rises to the Kraft sum {total:.9} ≤ 1 (ξ̂_10(ε) = {:.6}, ξ̂_20(ε) = {:.6}); Σ over length-{PROP4_LENGTH} strings at i = {l_max}: {:.12}", root[10.min(l_max)], root[20.min(l_max)], len_total[l_max]),
+    }));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop4-error-certificate".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the any-time estimate comes with a computable error bound: ξ(x) − ξ̂_i(x) ≤ Σ_(ℓ(ν) > i) 2^−ℓ(ν), the prior mass of the models not yet included."),
+        quantity: format!("max over i ≤ {l_max} and strings of length ≤ {PROP4_LENGTH} of ξ(x) − ξ̂_i(x) − Σ_(ℓ > i) 2^−ℓ"),
+        value: max_cert,
+        relation: Relation::Le,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-15),
+        detail: format!("tail mass at i = 10, 20, 30: {:.3e}, {:.3e}, {:.3e}", tail[10.min(l_max)], tail[20.min(l_max)], tail[30.min(l_max)]),
+    }));
     // conditionals of Theorem 1's switch converge, not monotonically
     let h = vec![0usize; 10];
     let mut hx = h.clone();
@@ -1363,21 +1363,21 @@ fn prop4_checks() -> Result<Vec<Check>> {
     let decreases = finite.windows(2).filter(|w| w[1] < w[0]).count();
     let increases = finite.windows(2).filter(|w| w[1] > w[0]).count();
     let exact_kl = world.switch_kl(11, 10)?;
-    v.push(Check::new(
-        "cohen2024-prop4-limit-is-xi",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}in a finite class the truncations reach ξ once i is the longest code length; the limit equals the clock-world mixture computed by the grouped recursion."),
-        format!("max over strings of length ≤ {PROP4_LENGTH} of |ln ξ̂_{l_max}(x) − ln ξ(x)| (ξ from ClockMixture, un-normalised 2^−ℓ weights)"),
-        max_limit,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(1e-12),
-        format!(
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop4-limit-is-xi".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}in a finite class the truncations reach ξ once i is the longest code length; the limit equals the clock-world mixture computed by the grouped recursion."),
+        quantity: format!("max over strings of length ≤ {PROP4_LENGTH} of |ln ξ̂_{l_max}(x) − ln ξ(x)| (ξ from ClockMixture, un-normalised 2^−ℓ weights)"),
+        value: max_limit,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: format!(
             "the conditionals ξ̂_i(·|h) converge but not monotonically (ξ is any-time computable, not lower semi-computable): −ln ξ̂_i(1^10 | 0^10) at i = 12, 16, 20, 24, 32, {l_max}: {:.4}, {:.4}, {:.4}, {:.4}, {:.4}, {:.6} (closed form {exact_kl:.6}); among the finite values it rises {increases} times and falls {decreases} times as i grows",
             kl[12], kl[16], kl[20], kl[24], kl[32], kl[l_max]
         ),
-    ));
+    }));
     Ok(v)
 }
 
@@ -1410,42 +1410,42 @@ fn prop5_checks() -> Result<Vec<Check>> {
         .join(", ");
     let setup = "π = geometric-parity program on the history, ν = noisy-copy rejection sampler on the last action (both semi-distributions), horizon 3, U = Σ o_t / 3";
     Ok(vec![
-        Check::new(
-            "cohen2024-prop5-estimates-monotone",
-            Paper::Cohen2024,
-            r,
-            format!("{FINITE}when π and ν are lower semi-computable and U ≥ 0, the dovetailed value estimates (every conditional estimated with i steps) are non-decreasing in i."),
-            format!("min over i < {PROGRAM_BUDGET} of V̂_(i+1) − V̂_i"),
-            min_inc,
-            Relation::Ge,
-            0.0,
-            Tolerance::abs(0.0),
-            format!("{setup}; {shown}"),
-        ),
-        Check::new(
-            "cohen2024-prop5-estimates-lower-bounds",
-            Paper::Cohen2024,
-            r,
-            format!("{FINITE}every dovetailed estimate is a lower bound on the value."),
-            format!("max over i ≤ {PROGRAM_BUDGET} of V̂_i − V"),
-            max_over,
-            Relation::Le,
-            0.0,
-            Tolerance::abs(1e-15),
-            format!("exact V = {exact:.15} by the same expectation with closed-form conditionals"),
-        ),
-        Check::new(
-            "cohen2024-prop5-estimates-converge",
-            Paper::Cohen2024,
-            r,
-            format!("{FINITE}the dovetailed estimates converge to the exact value."),
-            format!("|V̂_{PROGRAM_BUDGET} − V|"),
-            err,
-            Relation::Le,
-            1e-12,
-            Tolerance::abs(0.0),
-            format!("V = {exact:.15}, V̂_{PROGRAM_BUDGET} = {:.15}", est[PROGRAM_BUDGET]),
-        ),
+        Check::from(Claim {
+            id: "cohen2024-prop5-estimates-monotone".into(),
+            paper: Paper::Cohen2024,
+            result: r.into(),
+            statement: format!("{FINITE}when π and ν are lower semi-computable and U ≥ 0, the dovetailed value estimates (every conditional estimated with i steps) are non-decreasing in i."),
+            quantity: format!("min over i < {PROGRAM_BUDGET} of V̂_(i+1) − V̂_i"),
+            value: min_inc,
+            relation: Relation::Ge,
+            bound: 0.0,
+            tol: Tolerance::abs(0.0),
+            detail: format!("{setup}; {shown}"),
+        }),
+        Check::from(Claim {
+            id: "cohen2024-prop5-estimates-lower-bounds".into(),
+            paper: Paper::Cohen2024,
+            result: r.into(),
+            statement: format!("{FINITE}every dovetailed estimate is a lower bound on the value."),
+            quantity: format!("max over i ≤ {PROGRAM_BUDGET} of V̂_i − V"),
+            value: max_over,
+            relation: Relation::Le,
+            bound: 0.0,
+            tol: Tolerance::abs(1e-15),
+            detail: format!("exact V = {exact:.15} by the same expectation with closed-form conditionals"),
+        }),
+        Check::from(Claim {
+            id: "cohen2024-prop5-estimates-converge".into(),
+            paper: Paper::Cohen2024,
+            result: r.into(),
+            statement: format!("{FINITE}the dovetailed estimates converge to the exact value."),
+            quantity: format!("|V̂_{PROGRAM_BUDGET} − V|"),
+            value: err,
+            relation: Relation::Le,
+            bound: 1e-12,
+            tol: Tolerance::abs(0.0),
+            detail: format!("V = {exact:.15}, V̂_{PROGRAM_BUDGET} = {:.15}", est[PROGRAM_BUDGET]),
+        }),
     ])
 }
 
@@ -1463,18 +1463,18 @@ fn prop67_checks() -> Result<Vec<Check>> {
         class.len()
     );
     let first = if q_star[0][1] > q_star[0][0] { 1 } else { 0 };
-    let mut v = vec![Check::new(
-        "cohen2024-prop6-dp-equals-brute-force",
-        Paper::Cohen2024,
-        "Proposition 6",
-        format!("{FINITE}an optimiser exists: on a finite horizon the expectimax dynamic programme over ξ attains the best value of all deterministic policies."),
-        format!("V*_ξ(ε) by expectimax − max over all {n_pol} deterministic horizon-{BANDIT_HORIZON} policies found by enumeration"),
-        v_star[0] - bf,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(1e-12),
-        format!("{setup}; V* = {:.12}, brute force {bf:.12}; Q*(ε, arm 0) = {:.6}, Q*(ε, arm 1) = {:.6} (first action: arm {first})", v_star[0], q_star[0][0], q_star[0][1]),
-    )];
+    let mut v = vec![Check::from(Claim {
+        id: "cohen2024-prop6-dp-equals-brute-force".into(),
+        paper: Paper::Cohen2024,
+        result: "Proposition 6".into(),
+        statement: format!("{FINITE}an optimiser exists: on a finite horizon the expectimax dynamic programme over ξ attains the best value of all deterministic policies."),
+        quantity: format!("V*_ξ(ε) by expectimax − max over all {n_pol} deterministic horizon-{BANDIT_HORIZON} policies found by enumeration"),
+        value: v_star[0] - bf,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: format!("{setup}; V* = {:.12}, brute force {bf:.12}; Q*(ε, arm 0) = {:.6}, Q*(ε, arm 1) = {:.6} (first action: arm {first})", v_star[0], q_star[0][0], q_star[0][1]),
+    })];
     // ξ_small
     let l_max = (0..class.len())
         .filter_map(|i| class.code_bits(i))
@@ -1501,31 +1501,31 @@ fn prop67_checks() -> Result<Vec<Check>> {
         }
         regret = regret.max(q_star[node][0].max(q_star[node][1]) - q_star[node][a_small]);
     }
-    v.push(Check::new(
-        "cohen2024-prop7-xi-small-same-argmax",
-        Paper::Cohen2024,
-        "Proposition 7",
-        format!("{FINITE}the un-normalised ξ_small (prior weights 2^−ℓ, observation evidence not divided out) has the same argmax as ξ at every history."),
-        format!("max over the {internal} decision nodes of max_a Q*_ξ(h, a) − Q*_ξ(h, argmax_a Q_small(h, a))"),
-        regret,
-        Relation::Le,
-        0.0,
-        Tolerance::abs(1e-12),
-        format!("{setup}; greedy actions differ at {strict} nodes (ties count as differences only if strict)"),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop7-xi-small-same-argmax".into(),
+        paper: Paper::Cohen2024,
+        result: "Proposition 7".into(),
+        statement: format!("{FINITE}the un-normalised ξ_small (prior weights 2^−ℓ, observation evidence not divided out) has the same argmax as ξ at every history."),
+        quantity: format!("max over the {internal} decision nodes of max_a Q*_ξ(h, a) − Q*_ξ(h, argmax_a Q_small(h, a))"),
+        value: regret,
+        relation: Relation::Le,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: format!("{setup}; greedy actions differ at {strict} nodes (ties count as differences only if strict)"),
+    }));
     let scale = v_small[0] / s_full[0];
-    v.push(Check::new(
-        "cohen2024-prop7-xi-small-value-scaled",
-        Paper::Cohen2024,
-        "Proposition 7",
-        format!("{FINITE}the ξ_small value is the ξ value in un-normalised units: V_small(ε) = ξ_small(ε)·V*_ξ(ε), u = v·ξ(x_<2t)."),
-        "V_small(ε) / S(ε) − V*_ξ(ε), S(ε) = Σ_ν 2^−ℓ(ν)",
-        scale - v_star[0],
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(1e-12),
-        format!("S(ε) = {:.9}, V_small(ε) = {:.9}, V* = {:.12}", s_full[0], v_small[0], v_star[0]),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop7-xi-small-value-scaled".into(),
+        paper: Paper::Cohen2024,
+        result: "Proposition 7".into(),
+        statement: format!("{FINITE}the ξ_small value is the ξ value in un-normalised units: V_small(ε) = ξ_small(ε)·V*_ξ(ε), u = v·ξ(x_<2t)."),
+        quantity: "V_small(ε) / S(ε) − V*_ξ(ε), S(ε) = Σ_ν 2^−ℓ(ν)".into(),
+        value: scale - v_star[0],
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: format!("S(ε) = {:.9}, V_small(ε) = {:.9}, V* = {:.12}", s_full[0], v_small[0], v_star[0]),
+    }));
     // lower semi-computability of the ξ_small optimum: non-decreasing as models are added
     let mut lens: Vec<f64> = (0..class.len())
         .filter_map(|i| class.code_bits(i))
@@ -1545,18 +1545,18 @@ fn prop67_checks() -> Result<Vec<Check>> {
         .map(|w| w[1] - w[0])
         .fold(f64::INFINITY, f64::min);
     let n_dec = vn.windows(2).filter(|w| w[1] < w[0]).count();
-    v.push(Check::new(
-        "cohen2024-prop7-xi-small-lower-semicomputable",
-        Paper::Cohen2024,
-        "Proposition 7",
-        format!("{FINITE}the optimal ξ_small value, computed from the models of code length ≤ i, is non-decreasing in i (lower semi-computable), which is why the optimiser is built on ξ_small rather than ξ."),
-        format!("min over consecutive code-length cut-offs ({} of them, {:.0} … {:.0} bits) of V_small,i(ε) − V_small,i−1(ε)", lens.len(), lens[0], l_max),
-        min_inc,
-        Relation::Ge,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("the normalised optimum V_small,i/S_i (= V* under the truncated ξ̂_i) is not monotone: it falls {n_dec} times of {}; V_small,i(ε) at the first, middle and last cut-off: {:.6}, {:.6}, {:.6}", vn.len() - 1, vs[0], vs[vs.len() / 2], vs[vs.len() - 1]),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop7-xi-small-lower-semicomputable".into(),
+        paper: Paper::Cohen2024,
+        result: "Proposition 7".into(),
+        statement: format!("{FINITE}the optimal ξ_small value, computed from the models of code length ≤ i, is non-decreasing in i (lower semi-computable), which is why the optimiser is built on ξ_small rather than ξ."),
+        quantity: format!("min over consecutive code-length cut-offs ({} of them, {:.0} … {:.0} bits) of V_small,i(ε) − V_small,i−1(ε)", lens.len(), lens[0], l_max),
+        value: min_inc,
+        relation: Relation::Ge,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("the normalised optimum V_small,i/S_i (= V* under the truncated ξ̂_i) is not monotone: it falls {n_dec} times of {}; V_small,i(ε) at the first, middle and last cut-off: {:.6}, {:.6}, {:.6}", vn.len() - 1, vs[0], vs[vs.len() / 2], vs[vs.len() - 1]),
+    }));
     Ok(v)
 }
 
@@ -1584,30 +1584,30 @@ fn prop8_checks() -> Result<Vec<Check>> {
             p.value, p.kl, p.lambda * n as f64
         ));
     }
-    let mut v = vec![Check::new(
-        "cohen2024-prop8-kl-within-budget",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the exact KL-budgeted agent of Theorem 1 (the count tilt) is feasible: its KL to ξ never exceeds the budget."),
-        format!("max over budgets {budgets:?} nats of KL(π_b‖ξ) − b (k = {k}, n = {n}, C2 clock world)"),
-        over,
-        Relation::Le,
-        0.0,
-        Tolerance::abs(1e-9),
-        format!("the tilt spends the whole budget (KL = b) below −ln ξ(1^n | 0^k) = {:.6}; Definition 6's strict KL < δ is met by any budget b < δ", tilt.max_kl()),
-    )];
-    v.push(Check::new(
-        "cohen2024-prop8-sequential-policy-equals-tilt",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the KL-regularised optimiser exists as a per-step policy: the soft-Bellman backward recursion over the 2^n action tree, tuned to KL = b, has the count tilt's value."),
-        format!("max over budgets of |value_soft-Bellman − value_tilt| (k = {k}, n = {n})"),
-        diff,
-        Relation::Le,
-        1e-9,
-        Tolerance::abs(0.0),
-        format!("soft-Bellman: π(a|h) = ξ(a|h) e^(Q(ha) − Q(h)), value and KL by forward sums over the tree (ξ from ClockMixture), λ by bisection; tilt: closed-form count MGF (λ printed ×n to match U = #1/n); {}", det.join("; ")),
-    ));
+    let mut v = vec![Check::from(Claim {
+        id: "cohen2024-prop8-kl-within-budget".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the exact KL-budgeted agent of Theorem 1 (the count tilt) is feasible: its KL to ξ never exceeds the budget."),
+        quantity: format!("max over budgets {budgets:?} nats of KL(π_b‖ξ) − b (k = {k}, n = {n}, C2 clock world)"),
+        value: over,
+        relation: Relation::Le,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-9),
+        detail: format!("the tilt spends the whole budget (KL = b) below −ln ξ(1^n | 0^k) = {:.6}; Definition 6's strict KL < δ is met by any budget b < δ", tilt.max_kl()),
+    })];
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop8-sequential-policy-equals-tilt".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the KL-regularised optimiser exists as a per-step policy: the soft-Bellman backward recursion over the 2^n action tree, tuned to KL = b, has the count tilt's value."),
+        quantity: format!("max over budgets of |value_soft-Bellman − value_tilt| (k = {k}, n = {n})"),
+        value: diff,
+        relation: Relation::Le,
+        bound: 1e-9,
+        tol: Tolerance::abs(0.0),
+        detail: format!("soft-Bellman: π(a|h) = ξ(a|h) e^(Q(ha) − Q(h)), value and KL by forward sums over the tree (ξ from ClockMixture), λ by bisection; tilt: closed-form count MGF (λ printed ×n to match U = #1/n); {}", det.join("; ")),
+    }));
     // grid of stochastic policies, n = 2
     let tilt2 = CountTilt::new(&world, k, 2)?;
     let t2 = clock_action_tree(&world, k, 2)?;
@@ -1672,18 +1672,18 @@ fn prop8_checks() -> Result<Vec<Check>> {
             t - best[bi]
         ));
     }
-    v.push(Check::new(
-        "cohen2024-prop8-no-grid-policy-beats-tilt",
-        Paper::Cohen2024,
-        r,
-        format!("{FINITE}the feasible set (KL ≤ b) can be enumerated and searched: no stochastic policy on a grid of {}³ per-step policies within the budget beats the exact optimiser, and the best ones approach it.", g + 1),
-        format!("max over budgets {budgets2:?} of best grid value − tilt value (k = {k}, n = 2; π(a_1 = 1), π(a_2 = 1 | a_1 = 0), π(a_2 = 1 | a_1 = 1) on a 1/{g} grid)"),
-        worst,
-        Relation::Le,
-        0.0,
-        Tolerance::abs(1e-12),
-        det2.join("; "),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop8-no-grid-policy-beats-tilt".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: format!("{FINITE}the feasible set (KL ≤ b) can be enumerated and searched: no stochastic policy on a grid of {}³ per-step policies within the budget beats the exact optimiser, and the best ones approach it.", g + 1),
+        quantity: format!("max over budgets {budgets2:?} of best grid value − tilt value (k = {k}, n = 2; π(a_1 = 1), π(a_2 = 1 | a_1 = 0), π(a_2 = 1 | a_1 = 1) on a 1/{g} grid)"),
+        value: worst,
+        relation: Relation::Le,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: det2.join("; "),
+    }));
     Ok(v)
 }
 

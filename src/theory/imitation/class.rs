@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::Probs;
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 /// Whether a position of the history holds an action or an observation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -1146,18 +1146,18 @@ pub(crate) fn exact_check(
     tol: Tolerance,
     detail: String,
 ) -> Check {
-    Check::new(
-        id,
-        Paper::Cohen2024,
-        result,
-        statement,
-        quantity,
+    Check::from(Claim {
+        id: id.into(),
+        paper: Paper::Cohen2024,
+        result: result.into(),
+        statement: statement.into(),
+        quantity: quantity.into(),
         value,
-        Relation::Eq,
-        reference,
+        relation: Relation::Eq,
+        bound: reference,
         tol,
-        detail,
-    )
+        detail: detail,
+    })
 }
 
 #[cfg(test)]

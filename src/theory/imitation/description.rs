@@ -37,7 +37,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::numerics::{Neumaier, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 /// Elias-gamma code length `γ(n) = 2⌊log₂ n⌋ + 1` bits of an integer `n ≥ 1` (0 for `n = 0`, which has no code).
 pub fn elias_gamma_bits(n: u64) -> u32 {
@@ -437,18 +437,18 @@ fn compute() -> Result<Vec<Check>> {
     let mut v = Vec::new();
     let n_kraft = 1usize << 20;
     let k = kraft_partial(n_kraft);
-    v.push(Check::new(
-        "cohen2024-prop2-kraft",
-        Paper::Cohen2024,
-        r,
-        "The integer description language is prefix-free, so its code lengths satisfy Kraft's inequality.",
-        "Σ_{T ≤ 2^20} 2^−ℓ(T)",
-        k,
-        Relation::Le,
-        language_mass(),
-        Tolerance::abs(1e-15),
-        format!("bound: the language's total codeword mass K = (5 − √8)/4 = {:.6} ≤ 1 (prefix-freeness proved in the module doc)", language_mass()),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop2-kraft".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "The integer description language is prefix-free, so its code lengths satisfy Kraft's inequality.".into(),
+        quantity: "Σ_{T ≤ 2^20} 2^−ℓ(T)".into(),
+        value: k,
+        relation: Relation::Le,
+        bound: language_mass(),
+        tol: Tolerance::abs(1e-15),
+        detail: format!("bound: the language's total codeword mass K = (5 − √8)/4 = {:.6} ≤ 1 (prefix-freeness proved in the module doc)", language_mass()),
+    }));
     let table = DescriptionTable::new(40, 1100)?;
     // brute force against the table of ℓ for small t
     let small = rich_code_lengths(1 << 16);
@@ -462,18 +462,18 @@ fn compute() -> Result<Vec<Check>> {
             mismatches += 1;
         }
     }
-    v.push(Check::new(
-        "cohen2024-prop2-brute-force",
-        Paper::Cohen2024,
-        r,
-        "m(t) from the big-integer table of largest describable integers equals the brute-force minimum of ℓ(T) over T ≥ t.",
-        "number of t ≤ 5000 where the two disagree",
-        mismatches as f64,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(0.0),
-        "brute force: suffix minima of ℓ(T), T ≤ 2^16 (every m(t), t ≤ 5000, is attained below 2^16)",
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop2-brute-force".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "m(t) from the big-integer table of largest describable integers equals the brute-force minimum of ℓ(T) over T ≥ t.".into(),
+        quantity: "number of t ≤ 5000 where the two disagree".into(),
+        value: mismatches as f64,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: "brute force: suffix minima of ℓ(T), T ≤ 2^16 (every m(t), t ≤ 5000, is attained below 2^16)".into(),
+    }));
     let rows = m_rows(&table, &DECADES)?;
     let decreases = rows
         .windows(2)
@@ -494,31 +494,31 @@ fn compute() -> Result<Vec<Check>> {
             }
         }
     }
-    v.push(Check::new(
-        "cohen2024-prop2-nondecreasing-unbounded",
-        Paper::Cohen2024,
-        r,
-        "m(t) is non-decreasing along t = 10^d and unbounded: just past the largest integer describable in L bits, m exceeds L.",
-        "number of decreases along t = 10^d plus number of L with m(M(L)+1) ≤ L",
-        (decreases + unbounded_fail) as f64,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(0.0),
-        levels.join("; "),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop2-nondecreasing-unbounded".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "m(t) is non-decreasing along t = 10^d and unbounded: just past the largest integer describable in L bits, m exceeds L.".into(),
+        quantity: "number of decreases along t = 10^d plus number of L with m(M(L)+1) ≤ L".into(),
+        value: (decreases + unbounded_fail) as f64,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: levels.join("; "),
+    }));
     let last = rows.last().ok_or(Error::Empty { name: "m rows" })?;
-    v.push(Check::new(
-        "cohen2024-prop2-slow-growth",
-        Paper::Cohen2024,
-        r,
-        "The simplest unprecedented time stays simple: m(t) is a tiny fraction of the Elias-gamma length γ(t) ≈ 2·log₂ t.",
-        "m(10^1000) / γ(10^1000)",
-        last.m_bits as f64 / last.gamma_bits as f64,
-        Relation::Le,
-        0.01,
-        Tolerance::abs(0.0),
-        rows.iter().map(|r| format!("t=10^{}: m={} bits (at {}), γ={}", r.log10_t, r.m_bits, r.witness, r.gamma_bits)).collect::<Vec<_>>().join("; "),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop2-slow-growth".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "The simplest unprecedented time stays simple: m(t) is a tiny fraction of the Elias-gamma length γ(t) ≈ 2·log₂ t.".into(),
+        quantity: "m(10^1000) / γ(10^1000)".into(),
+        value: last.m_bits as f64 / last.gamma_bits as f64,
+        relation: Relation::Le,
+        bound: 0.01,
+        tol: Tolerance::abs(0.0),
+        detail: rows.iter().map(|r| format!("t=10^{}: m={} bits (at {}), γ={}", r.log10_t, r.m_bits, r.witness, r.gamma_bits)).collect::<Vec<_>>().join("; "),
+    }));
     Ok(v)
 }
 

@@ -44,7 +44,7 @@ use super::class::{BasePolicy, History, Layout, ModelClass, Posterior, Role};
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, Neumaier, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 
 /// Validates α ∈ (0, 1] (Def. 3; NaN rejected).
@@ -962,48 +962,48 @@ fn c6_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
     ];
     for (t, set, ask) in spec_sets {
         let r = &rows[t - 1];
-        v.push(Check::new(
-            format!("cohen2024-def3-top-set-t{t}"),
-            Paper::Cohen2024,
-            "Definition 3",
-            format!("top set M^α of the clock world after 0^{} (µ = B0, δ = 0.1, α = 0.999·δ·w(µ))", t - 1),
-            "size of the symmetric difference with the spec's set",
-            sym_diff(&r.top, set) as f64,
-            Relation::Eq,
-            0.0,
-            Tolerance::abs(0.0),
-            format!("computed {:?} (ranking order); spec C6 {:?}; w(µ) = {w_mu:.6} (spec 0.49989), α = {alpha:.6}", r.top, set),
-        ));
-        v.push(Check::new(
-            format!("cohen2024-def4-ask-t{t}"),
-            Paper::Cohen2024,
-            "Definition 4",
-            format!(
+        v.push(Check::from(Claim {
+            id: format!("cohen2024-def3-top-set-t{t}"),
+            paper: Paper::Cohen2024,
+            result: "Definition 3".into(),
+            statement: format!("top set M^α of the clock world after 0^{} (µ = B0, δ = 0.1, α = 0.999·δ·w(µ))", t - 1),
+            quantity: "size of the symmetric difference with the spec's set".into(),
+            value: sym_diff(&r.top, set) as f64,
+            relation: Relation::Eq,
+            bound: 0.0,
+            tol: Tolerance::abs(0.0),
+            detail: format!("computed {:?} (ranking order); spec C6 {:?}; w(µ) = {w_mu:.6} (spec 0.49989), α = {alpha:.6}", r.top, set),
+        }));
+        v.push(Check::from(Claim {
+            id: format!("cohen2024-def4-ask-t{t}"),
+            paper: Paper::Cohen2024,
+            result: "Definition 4".into(),
+            statement: format!(
                 "ask-for-help probability θ = 1 − Σ_x ν_α(x|0^{}) of the pessimistic imitator",
                 t - 1
             ),
-            "θ_t",
-            r.ask,
-            Relation::Eq,
-            ask,
-            Tolerance::abs(1e-12),
-            format!("ν_α = ({:.6}, {:.6}); spec C6: ask {ask}", r.nu[0], r.nu[1]),
-        ));
+            quantity: "θ_t".into(),
+            value: r.ask,
+            relation: Relation::Eq,
+            bound: ask,
+            tol: Tolerance::abs(1e-12),
+            detail: format!("ν_α = ({:.6}, {:.6}); spec C6: ask {ask}", r.nu[0], r.nu[1]),
+        }));
     }
     let max_late = rows[7..].iter().map(|r| r.ask).fold(0.0, f64::max);
     let max_nu1 = rows[1..].iter().map(|r| r.nu[1]).fold(0.0, f64::max);
-    v.push(Check::new(
-        "cohen2024-def4-ask-zero-from-t8",
-        Paper::Cohen2024,
-        "Definition 4",
-        "from t = 8 on the top set is {B0} and the imitator never asks",
-        "max_{8 <= t <= 300} θ_t",
-        max_late,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("max_t ν_α(1|0^(t−1)) over t = 2..300: {max_nu1} (B0 is in every top set)"),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-def4-ask-zero-from-t8".into(),
+        paper: Paper::Cohen2024,
+        result: "Definition 4".into(),
+        statement: "from t = 8 on the top set is {B0} and the imitator never asks".into(),
+        quantity: "max_{8 <= t <= 300} θ_t".into(),
+        value: max_late,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("max_t ν_α(1|0^(t−1)) over t = 2..300: {max_nu1} (B0 is in every top set)"),
+    }));
     // Theorem 4 on the clock world: the switch.
     let kl_pess = pessimistic_switch_kl(class.clone(), alpha, UpdateRule::AllActions, 8, 10)?;
     let world = ClockWorld::c2();
@@ -1012,21 +1012,21 @@ fn c6_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
         .map(|&(t, n)| format!("t = {t}: {:.4}", world.switch_kl(t, n).unwrap_or(f64::NAN)))
         .collect();
     let kl_pess_t2 = pessimistic_switch_kl(class.clone(), alpha, UpdateRule::AllActions, 2, 1)?;
-    v.push(Check::new(
-        "cohen2024-thm4-switch-infinite-kl",
-        Paper::Cohen2024,
-        "Theorem 4",
-        "the switch to playing 1 that costs ~8–16 nats against the Bayesian mixture ξ has infinite KL against the pessimistic imitator",
-        "KL(π*‖ν_α) for π* = play 1 at t = 8..17 after 0^7",
-        kl_pess,
-        Relation::Eq,
-        f64::INFINITY,
-        Tolerance::abs(0.0),
-        format!(
+    v.push(Check::from(Claim {
+        id: "cohen2024-thm4-switch-infinite-kl".into(),
+        paper: Paper::Cohen2024,
+        result: "Theorem 4".into(),
+        statement: "the switch to playing 1 that costs ~8–16 nats against the Bayesian mixture ξ has infinite KL against the pessimistic imitator".into(),
+        quantity: "KL(π*‖ν_α) for π* = play 1 at t = 8..17 after 0^7".into(),
+        value: kl_pess,
+        relation: Relation::Eq,
+        bound: f64::INFINITY,
+        tol: Tolerance::abs(0.0),
+        detail: format!(
             "KL(π*‖ξ) with n = 10: {} nats (spec C2: 7.6213 at t = 11, 11.7839 at 101, 15.9424 at 1001); KL(π*‖B0) = ∞; KL against ν_α is ∞ already at t = 2 ({kl_pess_t2}) because B0 ∈ M^α gives 1 probability 0 — what changes at t = 8 is that θ = 0, so ν_α = B0 exactly",
             kl_xi.join(", ")
         ),
-    ));
+    }));
     // Smaller α: spikes and cube sums, both rules.
     let runs_b = if opts.quick { 8 } else { 24 };
     for (alpha_s, spec_sum, tag) in [(1e-3, 6.42, "1e-3"), (1e-4, 30.06, "1e-4")] {
@@ -1048,24 +1048,24 @@ fn c6_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
             &format!("cohen-c6/demonstrator-only/alpha={tag}"),
         )?;
         let last = pb.cubes_mean.len() - 1;
-        v.push(Check::new(
-            format!("cohen2024-def4-ask-cubes-alpha{tag}"),
-            Paper::Cohen2024,
-            "Definition 4",
-            format!("Σ_t θ_t³ over t = 2..299 at α = {tag} (posterior learns every action): ask-for-help spikes while switch models sit in the top set"),
-            "Σ_{t=2}^{299} θ_t³",
-            sum3,
-            Relation::Eq,
-            spec_sum,
-            Tolerance::abs(5e-3),
-            format!(
+        v.push(Check::from(Claim {
+            id: format!("cohen2024-def4-ask-cubes-alpha{tag}"),
+            paper: Paper::Cohen2024,
+            result: "Definition 4".into(),
+            statement: format!("Σ_t θ_t³ over t = 2..299 at α = {tag} (posterior learns every action): ask-for-help spikes while switch models sit in the top set"),
+            quantity: "Σ_{t=2}^{299} θ_t³".into(),
+            value: sum3,
+            relation: Relation::Eq,
+            bound: spec_sum,
+            tol: Tolerance::abs(5e-3),
+            detail: format!(
                 "θ = 1 for t = 2..{} ; spec C6: {spec_sum} (2 decimals). Demonstrator-only updating (k = 1, {runs_b} runs, Monte Carlo over query times): E[Σθ³] = {:.4} ± {:.4} (SE), E[θ_299] = {:.4}",
                 ones + 1,
                 pb.cubes_mean[last],
                 pb.cubes_se[last],
                 pb.ask_mean[last]
             ),
-        ));
+        }));
     }
     // The C6 α under demonstrator-only updating: the ask profile decays in query count, not time.
     let s_b = OnlineSettings {
@@ -1088,18 +1088,18 @@ fn c6_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
         .iter()
         .map(|&t| format!("E[θ_{t}] = {:.4}", pb.ask_mean[t - 2]))
         .collect();
-    v.push(Check::new(
-        "cohen2024-def4-update-rules-differ",
-        Paper::Cohen2024,
-        "Definition 4",
-        "under demonstrator-only updating the imitator keeps asking longer: it learns only from answered queries, so the Bernoulli models leave the top set by query count, not by time",
-        "E[Σ_{t=2}^{120} θ_t³] (demonstrator-only) − Σ_{t=2}^{120} θ_t³ (all actions), C6 α",
-        pb.cubes_mean[last] - sum_a,
-        Relation::Gt,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("all actions: Σθ³ = {sum_a:.6}, θ = 0 from t = 8; demonstrator-only ({runs_b} runs): E[Σθ³] = {:.4} ± {:.4}, {}", pb.cubes_mean[last], pb.cubes_se[last], first_zero.join(", ")),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-def4-update-rules-differ".into(),
+        paper: Paper::Cohen2024,
+        result: "Definition 4".into(),
+        statement: "under demonstrator-only updating the imitator keeps asking longer: it learns only from answered queries, so the Bernoulli models leave the top set by query count, not by time".into(),
+        quantity: "E[Σ_{t=2}^{120} θ_t³] (demonstrator-only) − Σ_{t=2}^{120} θ_t³ (all actions), C6 α".into(),
+        value: pb.cubes_mean[last] - sum_a,
+        relation: Relation::Gt,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("all actions: Σθ³ = {sum_a:.6}, θ = 0 from t = 8; demonstrator-only ({runs_b} runs): E[Σθ³] = {:.4} ± {:.4}, {}", pb.cubes_mean[last], pb.cubes_se[last], first_zero.join(", ")),
+    }));
     // Definition 3 properties along the runs: prefix, MAP, size bounds, against the definition.
     let mut viol = 0usize;
     let mut tested = 0usize;
@@ -1120,18 +1120,18 @@ fn c6_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
         tested += 1;
         imi.observe(0, Source::Demonstrator)?;
     }
-    v.push(Check::new(
-        "cohen2024-def3-top-set-properties",
-        Paper::Cohen2024,
-        "Definition 3",
-        "the fast top set equals Definition 3 applied to the full ranking, is a prefix holding the MAP model, and obeys both size bounds of §1.9",
-        "number of posteriors where any property fails",
-        viol as f64,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(0.0),
-        format!("{tested} clock-world posteriors (0^(t−1), t = 1..60, α = 1e-4; 36 873 models); random classes in the tests"),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-def3-top-set-properties".into(),
+        paper: Paper::Cohen2024,
+        result: "Definition 3".into(),
+        statement: "the fast top set equals Definition 3 applied to the full ranking, is a prefix holding the MAP model, and obeys both size bounds of §1.9".into(),
+        quantity: "number of posteriors where any property fails".into(),
+        value: viol as f64,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("{tested} clock-world posteriors (0^(t−1), t = 1..60, α = 1e-4; 36 873 models); random classes in the tests"),
+    }));
     Ok(v)
 }
 

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{tol, Tolerance};
 use crate::prob::{kl, Probs};
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 use crate::theory::imitation::class::{FixedPolicy, Layout, Rule, SeqModel};
 use crate::theory::imitation::switching::def2_kl;
 
@@ -182,99 +182,99 @@ fn compute() -> Result<Vec<Check>> {
         worst_slack = worst_slack.max(k.tau_beta - eps);
         min_pi_tau = min_pi_tau.min(k.pi_tau);
         max_pi_beta = max_pi_beta.max(k.pi_beta);
-        v.push(Check::new(
-            format!("cohen2024-prop1-tau-beta-eps{eps}"),
-            Paper::Cohen2024,
-            r,
-            "In the construction τ = Bern(0), π = β = Bern(min(ε,1)/2), the imitation error KL(τ‖β) is −ln(1 − p).",
-            format!("KL(τ‖β), ε = {eps} (nats)"),
-            k.tau_beta,
-            Relation::Eq,
-            C1_SPEC_TAU_BETA[i],
-            Tolerance::abs(1e-6),
-            format!("spec §5 C1 (6 decimals); KL(π‖β) = {}, KL(π‖τ) = {}", k.pi_beta, k.pi_tau),
-        ));
+        v.push(Check::from(Claim {
+            id: format!("cohen2024-prop1-tau-beta-eps{eps}"),
+            paper: Paper::Cohen2024,
+            result: r.into(),
+            statement: "In the construction τ = Bern(0), π = β = Bern(min(ε,1)/2), the imitation error KL(τ‖β) is −ln(1 − p).".into(),
+            quantity: format!("KL(τ‖β), ε = {eps} (nats)"),
+            value: k.tau_beta,
+            relation: Relation::Eq,
+            bound: C1_SPEC_TAU_BETA[i],
+            tol: Tolerance::abs(1e-6),
+            detail: format!("spec §5 C1 (6 decimals); KL(π‖β) = {}, KL(π‖τ) = {}", k.pi_beta, k.pi_tau),
+        }));
     }
-    v.push(Check::new(
-        "cohen2024-prop1-tau-beta-within-eps",
-        Paper::Cohen2024,
-        r,
-        "The base policy is ε-close to the trusted policy: KL(τ‖β) ≤ ε.",
-        "max over ε ∈ {0.1, 1, 5} of KL(τ‖β) − ε (nats)",
-        worst_slack,
-        Relation::Le,
-        0.0,
-        Tolerance::abs(0.0),
-        "",
-    ));
-    v.push(Check::new(
-        "cohen2024-prop1-pi-beta-zero",
-        Paper::Cohen2024,
-        r,
-        "The proposed policy equals the base policy: KL(π‖β) = 0.",
-        "max over ε of KL(π‖β) (nats)",
-        max_pi_beta,
-        Relation::Eq,
-        0.0,
-        Tolerance::abs(tol::EXACT_REL),
-        "",
-    ));
-    v.push(Check::new(
-        "cohen2024-prop1-pi-tau-infinite",
-        Paper::Cohen2024,
-        r,
-        "Yet the proposed policy is infinitely far from the trusted one: KL(π‖τ) = ∞ (π plays 1, τ never does).",
-        "min over ε of KL(π‖τ)",
-        min_pi_tau,
-        Relation::Eq,
-        f64::INFINITY,
-        Tolerance::abs(0.0),
-        "",
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop1-tau-beta-within-eps".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "The base policy is ε-close to the trusted policy: KL(τ‖β) ≤ ε.".into(),
+        quantity: "max over ε ∈ {0.1, 1, 5} of KL(τ‖β) − ε (nats)".into(),
+        value: worst_slack,
+        relation: Relation::Le,
+        bound: 0.0,
+        tol: Tolerance::abs(0.0),
+        detail: "".into(),
+    }));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop1-pi-beta-zero".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "The proposed policy equals the base policy: KL(π‖β) = 0.".into(),
+        quantity: "max over ε of KL(π‖β) (nats)".into(),
+        value: max_pi_beta,
+        relation: Relation::Eq,
+        bound: 0.0,
+        tol: Tolerance::abs(tol::EXACT_REL),
+        detail: "".into(),
+    }));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop1-pi-tau-infinite".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "Yet the proposed policy is infinitely far from the trusted one: KL(π‖τ) = ∞ (π plays 1, τ never does).".into(),
+        quantity: "min over ε of KL(π‖τ)".into(),
+        value: min_pi_tau,
+        relation: Relation::Eq,
+        bound: f64::INFINITY,
+        tol: Tolerance::abs(0.0),
+        detail: "".into(),
+    }));
     // General form on a grid of supports.
     let (agree, total) = general_form_sweep()?;
-    v.push(Check::new(
-        "cohen2024-prop1-general-form",
-        Paper::Cohen2024,
-        r,
-        "The failure (π = β with KL(π‖β) = 0, KL(τ‖β) = ε, KL(π‖τ) = ∞) occurs exactly when supp(β) ⊄ supp(τ).",
-        "fraction of (τ, β) support patterns on 3 atoms where 'KL(β‖τ) = ∞' ⇔ 'supp(β) ⊄ supp(τ)', and the ε-construction works",
-        agree as f64 / total as f64,
-        Relation::Eq,
-        1.0,
-        Tolerance::abs(0.0),
-        format!("{agree} of {total} patterns (all 7 × 7 non-empty supports, ε ∈ {{0.01, 0.5, 3}})"),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop1-general-form".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "The failure (π = β with KL(π‖β) = 0, KL(τ‖β) = ε, KL(π‖τ) = ∞) occurs exactly when supp(β) ⊄ supp(τ).".into(),
+        quantity: "fraction of (τ, β) support patterns on 3 atoms where 'KL(β‖τ) = ∞' ⇔ 'supp(β) ⊄ supp(τ)', and the ε-construction works".into(),
+        value: agree as f64 / total as f64,
+        relation: Relation::Eq,
+        bound: 1.0,
+        tol: Tolerance::abs(0.0),
+        detail: format!("{agree} of {total} patterns (all 7 × 7 non-empty supports, ε ∈ {{0.01, 0.5, 3}})"),
+    }));
     // Sequence policies via Definition 2.
     let (eps, m) = (0.5, 6);
     let (tau, beta, pi) = sequence_construction(eps, m)?;
     let tb = def2_kl(&tau, &beta, m)?;
     let pb = def2_kl(&pi, &beta, m)?;
     let pt = def2_kl(&pi, &tau, m)?;
-    v.push(Check::new(
-        "cohen2024-prop1-sequence",
-        Paper::Cohen2024,
-        r,
-        "The same holds for sequence policies: over 6 steps, KL(τ‖β) = ε and KL(π‖β) = 0 by Definition 2, while KL(π‖τ) = ∞.",
-        "KL_Def2(τ‖β), ε = 0.5, m = 6 (nats)",
-        tb,
-        Relation::Eq,
-        eps,
-        Tolerance::rel(1e-12),
-        format!("KL_Def2(π‖β) = {pb}, KL_Def2(π‖τ) = {pt} (enumeration of the 2^6 action sequences)"),
-    ));
-    v.push(Check::new(
-        "cohen2024-prop1-sequence-pi-tau",
-        Paper::Cohen2024,
-        r,
-        "Sequence construction: the proposed policy, identical to the base policy (KL 0), is infinitely far from the trusted policy.",
-        "KL_Def2(π‖τ), ε = 0.5, m = 6",
-        pt,
-        Relation::Eq,
-        f64::INFINITY,
-        Tolerance::abs(0.0),
-        format!("KL_Def2(π‖β) = {pb}"),
-    ));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop1-sequence".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "The same holds for sequence policies: over 6 steps, KL(τ‖β) = ε and KL(π‖β) = 0 by Definition 2, while KL(π‖τ) = ∞.".into(),
+        quantity: "KL_Def2(τ‖β), ε = 0.5, m = 6 (nats)".into(),
+        value: tb,
+        relation: Relation::Eq,
+        bound: eps,
+        tol: Tolerance::rel(1e-12),
+        detail: format!("KL_Def2(π‖β) = {pb}, KL_Def2(π‖τ) = {pt} (enumeration of the 2^6 action sequences)"),
+    }));
+    v.push(Check::from(Claim {
+        id: "cohen2024-prop1-sequence-pi-tau".into(),
+        paper: Paper::Cohen2024,
+        result: r.into(),
+        statement: "Sequence construction: the proposed policy, identical to the base policy (KL 0), is infinitely far from the trusted policy.".into(),
+        quantity: "KL_Def2(π‖τ), ε = 0.5, m = 6".into(),
+        value: pt,
+        relation: Relation::Eq,
+        bound: f64::INFINITY,
+        tol: Tolerance::abs(0.0),
+        detail: format!("KL_Def2(π‖β) = {pb}"),
+    }));
     Ok(v)
 }
 

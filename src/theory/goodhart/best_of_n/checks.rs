@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::numerics::{tol, Tolerance};
 use crate::prob::Probs;
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 
 const BOUND: &str = "Best-of-n KL bound";
 const BEIRAMI: &str = "Beirami counterexample";
@@ -43,18 +43,18 @@ fn bound_checks() -> Vec<Check> {
                 let base = Probs::uniform(M)?;
                 let k = best_of_n_kl(&base, &reward, n)?;
                 let b = kl_bound(n)?;
-                Ok(Check::new(
-                    &id,
-                    Paper::Gao2022,
-                    BOUND,
-                    format!("Best-of-{n} on a near-continuous reward attains KL(π_n‖π₀) = ln n − (n−1)/n"),
-                    "exact KL of the best-of-n law on 1e5 equiprobable distinct rewards (nats)",
-                    k,
-                    Relation::Eq,
-                    b,
-                    Tolerance::abs(1e-4),
-                    format!("n = {n}; bound − KL = {:.3e} (discretisation, O((n/M)²)); KL <= bound: {}", b - k, k <= b),
-                ))
+                Ok(Check::from(Claim {
+                    id: (&id).into(),
+                    paper: Paper::Gao2022,
+                    result: BOUND.into(),
+                    statement: format!("Best-of-{n} on a near-continuous reward attains KL(π_n‖π₀) = ln n − (n−1)/n"),
+                    quantity: "exact KL of the best-of-n law on 1e5 equiprobable distinct rewards (nats)".into(),
+                    value: k,
+                    relation: Relation::Eq,
+                    bound: b,
+                    tol: Tolerance::abs(1e-4),
+                    detail: format!("n = {n}; bound − KL = {:.3e} (discretisation, O((n/M)²)); KL <= bound: {}", b - k, k <= b),
+                }))
             })())
         })
         .collect()
@@ -72,18 +72,18 @@ fn beirami_checks() -> Vec<Check> {
         v.push(or_failed(&id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
             let k = two(p, n)?;
             let c = two_point_kl(p, n)?;
-            Ok(Check::new(
-                &id,
-                Paper::Beirami2024,
-                BEIRAMI,
-                "Two outcomes, P(top) = p: KL(π_n‖π₀) = q ln(q/p) + (n−1)(1−p)^n ln(1−p), q = 1 − (1−p)^n",
-                "exact KL of the best-of-n law (numeric, via prob::kl)",
-                k,
-                Relation::Eq,
-                c,
-                Tolerance::new(tol::EXACT_REL, 1e-15),
-                format!("p = {p}, n = {n}; closed form derived from π_n(top) = 1 − (1−p)^n"),
-            ))
+            Ok(Check::from(Claim {
+                id: (&id).into(),
+                paper: Paper::Beirami2024,
+                result: BEIRAMI.into(),
+                statement: "Two outcomes, P(top) = p: KL(π_n‖π₀) = q ln(q/p) + (n−1)(1−p)^n ln(1−p), q = 1 − (1−p)^n".into(),
+                quantity: "exact KL of the best-of-n law (numeric, via prob::kl)".into(),
+                value: k,
+                relation: Relation::Eq,
+                bound: c,
+                tol: Tolerance::new(tol::EXACT_REL, 1e-15),
+                detail: format!("p = {p}, n = {n}; closed form derived from π_n(top) = 1 − (1−p)^n"),
+            }))
         })()));
         let id = format!("beirami2024-bon-two-point-below-bound-{pk}-n{n}");
         v.push(or_failed(
@@ -93,18 +93,19 @@ fn beirami_checks() -> Vec<Check> {
             (|| -> Result<Check> {
                 let k = two(p, n)?;
                 let b = kl_bound(n)?;
-                Ok(Check::new(
-                    &id,
-                    Paper::Beirami2024,
-                    BEIRAMI,
-                    "With an atom the best-of-n KL is strictly below ln n − (n−1)/n",
-                    "exact KL of the best-of-n law, two outcomes (nats)",
-                    k,
-                    Relation::Lt,
-                    b,
-                    Tolerance::abs(0.0),
-                    format!("p = {p}, n = {n}; gap = {:.4} nats", b - k),
-                ))
+                Ok(Check::from(Claim {
+                    id: (&id).into(),
+                    paper: Paper::Beirami2024,
+                    result: BEIRAMI.into(),
+                    statement: "With an atom the best-of-n KL is strictly below ln n − (n−1)/n"
+                        .into(),
+                    quantity: "exact KL of the best-of-n law, two outcomes (nats)".into(),
+                    value: k,
+                    relation: Relation::Lt,
+                    bound: b,
+                    tol: Tolerance::abs(0.0),
+                    detail: format!("p = {p}, n = {n}; gap = {:.4} nats", b - k),
+                }))
             })(),
         ));
     }
@@ -112,18 +113,18 @@ fn beirami_checks() -> Vec<Check> {
     v.push(or_failed(id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
         let n = 300u64;
         let k = two(0.01, n)?;
-        Ok(Check::new(
-            id,
-            Paper::Beirami2024,
-            BEIRAMI,
-            "With a top atom of mass p the best-of-n KL never exceeds ln(1/p), for every n",
-            "exact KL, two outcomes, p = 0.01, n = 300 (nats)",
-            k,
-            Relation::Le,
-            100f64.ln(),
-            Tolerance::new(tol::EXACT_REL, 0.0),
-            format!("π_n(top)/p <= 1/p and π_n(low)/π₀(low) = (1−p)^(n−1) <= 1; bound ln n − (n−1)/n = {:.4}", kl_bound(n)?),
-        ))
+        Ok(Check::from(Claim {
+            id: id.into(),
+            paper: Paper::Beirami2024,
+            result: BEIRAMI.into(),
+            statement: "With a top atom of mass p the best-of-n KL never exceeds ln(1/p), for every n".into(),
+            quantity: "exact KL, two outcomes, p = 0.01, n = 300 (nats)".into(),
+            value: k,
+            relation: Relation::Le,
+            bound: 100f64.ln(),
+            tol: Tolerance::new(tol::EXACT_REL, 0.0),
+            detail: format!("π_n(top)/p <= 1/p and π_n(low)/π₀(low) = (1−p)^(n−1) <= 1; bound ln n − (n−1)/n = {:.4}", kl_bound(n)?),
+        }))
     })()));
     let n = 1u64 << 20;
     let id = "beirami2024-bon-p05-kl-tends-to-ln2";
@@ -133,19 +134,19 @@ fn beirami_checks() -> Vec<Check> {
         BEIRAMI,
         (|| -> Result<Check> {
             let k = two(0.5, n)?;
-            Ok(Check::new(
-                id,
-                Paper::Beirami2024,
-                BEIRAMI,
-                "P(top) = 1/2: KL(π_n‖π₀) <= ln(1/p) and → ln 2 as n → ∞",
-                "exact KL at n = 2^20 (nats)",
-                k,
-                Relation::Eq,
-                2f64.ln(),
-                Tolerance::new(tol::EXACT_REL, 1e-15),
-                "every likelihood ratio is at most 1/p, so KL <= ln(1/p); (1/2)^(2^20) underflows"
+            Ok(Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Beirami2024,
+                result: BEIRAMI.into(),
+                statement: "P(top) = 1/2: KL(π_n‖π₀) <= ln(1/p) and → ln 2 as n → ∞".into(),
+                quantity: "exact KL at n = 2^20 (nats)".into(),
+                value: k,
+                relation: Relation::Eq,
+                bound: 2f64.ln(),
+                tol: Tolerance::new(tol::EXACT_REL, 1e-15),
+                detail: "every likelihood ratio is at most 1/p, so KL <= ln(1/p); (1/2)^(2^20) underflows"
                     .to_string(),
-            ))
+            }))
         })(),
     ));
     let id = "beirami2024-bon-p05-gap-unbounded";
@@ -156,18 +157,20 @@ fn beirami_checks() -> Vec<Check> {
         (|| -> Result<Check> {
             let k = two(0.5, n)?;
             let b = kl_bound(n)?;
-            Ok(Check::new(
-                id,
-                Paper::Beirami2024,
-                BEIRAMI,
-                "The gap between ln n − (n−1)/n and the true KL is unbounded (P(top) = 1/2)",
-                "bound − exact KL at n = 2^20 (nats)",
-                b - k,
-                Relation::Ge,
-                (n as f64).ln() - 1.0 - 2f64.ln(),
-                Tolerance::abs(0.0),
-                format!("bound = {b:.4}, KL = {k:.6}; the gap grows like ln(n/2) − 1"),
-            ))
+            Ok(Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Beirami2024,
+                result: BEIRAMI.into(),
+                statement:
+                    "The gap between ln n − (n−1)/n and the true KL is unbounded (P(top) = 1/2)"
+                        .into(),
+                quantity: "bound − exact KL at n = 2^20 (nats)".into(),
+                value: b - k,
+                relation: Relation::Ge,
+                bound: (n as f64).ln() - 1.0 - 2f64.ln(),
+                tol: Tolerance::abs(0.0),
+                detail: format!("bound = {b:.4}, KL = {k:.6}; the gap grows like ln(n/2) − 1"),
+            }))
         })(),
     ));
     v
@@ -244,18 +247,18 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
                 worst = f64::NAN;
             }
         }
-        v.push(Check::new(
-            id,
-            Paper::Kwa2024,
-            FIG,
-            "Self-check of the quadrature: with N = 1 the winner's (V, X) has the base means",
-            "max over the 10 panels of |E[V_best(1)] − E[V]|, |E[X_best(1)] − E[X]|",
-            worst,
-            Relation::Le,
-            0.0,
-            Tolerance::abs(1e-5),
-            "E[V] = 0; E[X] = 0 or e^{(ln 2)²/2} − 1 = 0.2715 (lognormal); Lévy X skipped (infinite mean); 1e-5 = the grid's error budget (refine_tol 1e-3, error ≈ its square times the scale)",
-        ));
+        v.push(Check::from(Claim {
+            id: id.into(),
+            paper: Paper::Kwa2024,
+            result: FIG.into(),
+            statement: "Self-check of the quadrature: with N = 1 the winner's (V, X) has the base means".into(),
+            quantity: "max over the 10 panels of |E[V_best(1)] − E[V]|, |E[X_best(1)] − E[X]|".into(),
+            value: worst,
+            relation: Relation::Le,
+            bound: 0.0,
+            tol: Tolerance::abs(1e-5),
+            detail: "E[V] = 0; E[X] = 0 or e^{(ln 2)²/2} − 1 = 0.2715 (lognormal); Lévy X skipped (infinite mean); 1e-5 = the grid's error budget (refine_tol 1e-3, error ≈ its square times the scale)".into(),
+        }));
     }
     for (vk, xk, spec) in SPEC_V.iter() {
         let Some(t) = table_of(vk, xk) else { continue };
@@ -278,21 +281,21 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
                     t.halving_difference(),
                     t.len()
                 );
-                    Ok(Check::new(
-                        &id,
-                        Paper::Kwa2024,
-                        FIG,
-                        format!(
+                    Ok(Check::from(Claim {
+                        id: (&id).into(),
+                        paper: Paper::Kwa2024,
+                        result: FIG.into(),
+                        statement: format!(
                             "Expected utility of the best-of-{n} winner, V = {}, X = {xk}",
                             v_name(vk)
                         ),
-                        "E[V_best(N)] by nested quadrature",
-                        m.v,
-                        Relation::Eq,
-                        printed,
-                        PRINTED_3DP,
-                        spec_entry(&base, m.v, printed),
-                    ))
+                        quantity: "E[V_best(N)] by nested quadrature".into(),
+                        value: m.v,
+                        relation: Relation::Eq,
+                        bound: printed,
+                        tol: PRINTED_3DP,
+                        detail: spec_entry(&base, m.v, printed),
+                    }))
                 })(),
             ));
         }
@@ -317,21 +320,22 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
                         m.u,
                         t.step()
                     );
-                    Ok(Check::new(
-                        &id,
-                        Paper::Kwa2024,
-                        FIG,
-                        format!(
+                    Ok(Check::from(Claim {
+                        id: (&id).into(),
+                        paper: Paper::Kwa2024,
+                        result: FIG.into(),
+                        statement: format!(
                             "Expected error of the best-of-{n} winner, V = {}, X = {xk}",
                             v_name(vk)
                         ),
-                        "E[X_best(N)] = E[U_best(N)] − E[V_best(N)] by nested quadrature",
-                        m.x,
-                        Relation::Eq,
-                        printed,
-                        PRINTED_3DP,
-                        spec_entry(&base, m.x, printed),
-                    ))
+                        quantity: "E[X_best(N)] = E[U_best(N)] − E[V_best(N)] by nested quadrature"
+                            .into(),
+                        value: m.x,
+                        relation: Relation::Eq,
+                        bound: printed,
+                        tol: PRINTED_3DP,
+                        detail: spec_entry(&base, m.x, printed),
+                    }))
                 })(),
             ));
         }
@@ -342,18 +346,19 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
         Paper::Kwa2024,
         FIG,
         (|| -> Result<Check> {
-            Ok(Check::new(
-                id,
-                Paper::Kwa2024,
-                FIG,
-                "Sanity value of the Gaussian panel: E[max of 4 standard normals]",
-                "E[max of 4 N(0,1)] by 1-D adaptive quadrature",
-                expected_max_std_normal(4)?,
-                Relation::Eq,
-                SPEC_MAX_OF_4_NORMALS,
-                Tolerance::abs(5e-7),
-                "spec §6.6 (6 decimals)",
-            ))
+            Ok(Check::from(Claim {
+                id: id.into(),
+                paper: Paper::Kwa2024,
+                result: FIG.into(),
+                statement: "Sanity value of the Gaussian panel: E[max of 4 standard normals]"
+                    .into(),
+                quantity: "E[max of 4 N(0,1)] by 1-D adaptive quadrature".into(),
+                value: expected_max_std_normal(4)?,
+                relation: Relation::Eq,
+                bound: SPEC_MAX_OF_4_NORMALS,
+                tol: Tolerance::abs(5e-7),
+                detail: "spec §6.6 (6 decimals)".into(),
+            }))
         })(),
     ));
     if let Some(t) = table_of("normal", "normal") {
@@ -361,18 +366,18 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
             let id = format!("kwa2024-bon-exact-normal-normal-identity-n{n}");
             v.push(or_failed(&id, Paper::Kwa2024, FIG, (|| -> Result<Check> {
                 let m = t.means(n)?;
-                Ok(Check::new(
-                    &id,
-                    Paper::Kwa2024,
-                    FIG,
-                    "Gaussian panel: E[V_best(N)] = (σ_V²/σ_U)·E[max of N standard normals] = (4/√5)·E[max of N]",
-                    "E[V_best(N)] by the 2-D nested quadrature (V = 2·N(0,1), X = N(0,1))",
-                    m.v,
-                    Relation::Eq,
-                    4.0 / 5f64.sqrt() * expected_max_std_normal(n)?,
-                    Tolerance::rel(1e-6),
-                    format!("N = {n}; right side by independent 1-D quadrature; E[U|V]-linearity of jointly Gaussian (U, V)"),
-                ))
+                Ok(Check::from(Claim {
+                    id: (&id).into(),
+                    paper: Paper::Kwa2024,
+                    result: FIG.into(),
+                    statement: "Gaussian panel: E[V_best(N)] = (σ_V²/σ_U)·E[max of N standard normals] = (4/√5)·E[max of N]".into(),
+                    quantity: "E[V_best(N)] by the 2-D nested quadrature (V = 2·N(0,1), X = N(0,1))".into(),
+                    value: m.v,
+                    relation: Relation::Eq,
+                    bound: 4.0 / 5f64.sqrt() * expected_max_std_normal(n)?,
+                    tol: Tolerance::rel(1e-6),
+                    detail: format!("N = {n}; right side by independent 1-D quadrature; E[U|V]-linearity of jointly Gaussian (U, V)"),
+                }))
             })()));
         }
     }

@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{logsumexp, tol, Tolerance};
 use crate::prob::Probs;
 use crate::report::CheckOptions;
-use crate::report::{Check, Paper, Relation};
+use crate::report::{Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 use crate::theory::imitation::class::{
     BasePolicy, FixedPolicy, History, Layout, Model, ModelClass, Role, Rule, SeqModel,
@@ -293,17 +293,17 @@ pub(super) fn theorem3_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
         (2000, 1000)
     };
     let (est, ville) = theorem3_mc(&class, mu, alpha, n, len, opts.seed)?;
-    let mut v = vec![Check::new(
-        "cohen2024-thm3-mu-stays-in-top-set",
-        Paper::Cohen2024,
-        "Theorem 3",
-        "with data from µ and α < δ·w(µ), µ stays in the top set at every step with probability >= 1 − δ",
-        "P̂(∃t <= 1000: µ ∉ M^α_t)",
-        est.mean,
-        Relation::Le,
-        delta,
-        Tolerance::abs(tol::MC_Z * est.se),
-        format!(
+    let mut v = vec![Check::from(Claim {
+        id: "cohen2024-thm3-mu-stays-in-top-set".into(),
+        paper: Paper::Cohen2024,
+        result: "Theorem 3".into(),
+        statement: "with data from µ and α < δ·w(µ), µ stays in the top set at every step with probability >= 1 − δ".into(),
+        quantity: "P̂(∃t <= 1000: µ ∉ M^α_t)".into(),
+        value: est.mean,
+        relation: Relation::Le,
+        bound: delta,
+        tol: Tolerance::abs(tol::MC_Z * est.se),
+        detail: format!(
             "µ = Bern(1/4) in 15 Bernoulli (5 bits) + 49 order-1 Markov (7 bits) models; w(µ) = {w_mu:.6}, δ = {delta}, α = 0.999·δ·w(µ) = {alpha:.6}; n = {} sequences of length {len}, SE = {:.2e} (allowance {} SE); Ville event sup ξ/µ >= w(µ)/α: {:.4} ± {:.4} (bound α/w(µ) = {:.4})",
             est.n,
             est.se,
@@ -312,7 +312,7 @@ pub(super) fn theorem3_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
             ville.se,
             alpha / w_mu
         ),
-    )];
+    })];
     // Online: the imitator runs, µ is stochastic, both update rules.
     let mc = Arc::new(class.to_model_class()?);
     let runs = if opts.quick { 50 } else { 200 };
@@ -336,17 +336,17 @@ pub(super) fn theorem3_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
         p.push(prof);
     }
     let (b, a) = (&p[0], &p[1]);
-    v.push(Check::new(
-        "cohen2024-thm3-online-demonstrator-only",
-        Paper::Cohen2024,
-        "Theorem 3",
-        "running the imitator online and learning only from µ's answers to queries, µ stays in the top set with probability >= 1 − δ; learning also from its own actions gives no such guarantee (spec §2.6 open point)",
-        "P̂(∃t <= 400: µ ∉ M^α_t), demonstrator-only updating",
-        b.p_mu_out.0,
-        Relation::Le,
-        delta,
-        Tolerance::abs(tol::MC_Z * b.p_mu_out.1),
-        format!(
+    v.push(Check::from(Claim {
+        id: "cohen2024-thm3-online-demonstrator-only".into(),
+        paper: Paper::Cohen2024,
+        result: "Theorem 3".into(),
+        statement: "running the imitator online and learning only from µ's answers to queries, µ stays in the top set with probability >= 1 − δ; learning also from its own actions gives no such guarantee (spec §2.6 open point)".into(),
+        quantity: "P̂(∃t <= 400: µ ∉ M^α_t), demonstrator-only updating".into(),
+        value: b.p_mu_out.0,
+        relation: Relation::Le,
+        bound: delta,
+        tol: Tolerance::abs(tol::MC_Z * b.p_mu_out.1),
+        detail: format!(
             "same class, µ = Bern(1/4), α = {alpha:.6}, no trusted prefix, {runs} runs. Demonstrator-only: P̂ = {:.4} ± {:.4}, E[Σθ³] = {:.3} ± {:.3}, E[θ_400] = {:.4}. All actions (the imitator learns from its own conservative draws): P̂ = {:.4} ± {:.4}, E[Σθ³] = {:.3} ± {:.3}, E[θ_400] = {:.4}",
             b.p_mu_out.0,
             b.p_mu_out.1,
@@ -359,7 +359,7 @@ pub(super) fn theorem3_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
             a.cubes_se[horizon - 1],
             a.ask_mean[horizon - 1],
         ),
-    ));
+    }));
     Ok(v)
 }
 
@@ -664,18 +664,18 @@ pub(super) fn theorem4_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
             control_viol += 1;
         }
     }
-    Ok(vec![Check::new(
-        "cohen2024-thm4-kl-dominates",
-        Paper::Cohen2024,
-        "Theorem 4",
-        "whenever µ is in the top set at every step, KL(π‖ν_α) >= KL(π‖µ) for every policy π, semi-distributions included (so the KL ball around ν_α lies inside the one around µ)",
-        "min over instances of (KL_m(π‖ν_α) − KL_m(π‖µ)) / (1 + |KL_m(π‖µ)|)",
-        min_gap,
-        Relation::Ge,
-        0.0,
-        Tolerance::abs(1e-12),
-        format!(
+    Ok(vec![Check::from(Claim {
+        id: "cohen2024-thm4-kl-dominates".into(),
+        paper: Paper::Cohen2024,
+        result: "Theorem 4".into(),
+        statement: "whenever µ is in the top set at every step, KL(π‖ν_α) >= KL(π‖µ) for every policy π, semi-distributions included (so the KL ball around ν_α lies inside the one around µ)".into(),
+        quantity: "min over instances of (KL_m(π‖ν_α) − KL_m(π‖µ)) / (1 + |KL_m(π‖µ)|)".into(),
+        value: min_gap,
+        relation: Relation::Ge,
+        bound: 0.0,
+        tol: Tolerance::abs(1e-12),
+        detail: format!(
             "{n} seeded random instances (2–5 order-1 Markov models over 2–3 symbols with zeros, random prior, α ∈ [1e-3, 0.5], π a random semi-distribution, horizon 1–4; exact enumeration); hypothesis held in {held}; pointwise ν_α <= µ failed in {pointwise_fail}; both KLs infinite in {inf_both}; control: where the hypothesis failed, KL(π‖ν_α) < KL(π‖µ) in {control_viol} instances (the hypothesis is needed)"
         ),
-    )])
+    })])
 }
