@@ -2,9 +2,9 @@
 //! brute-force grids.
 
 use super::*;
+use crate::numerics::tolerance::assert_close;
 use crate::numerics::Tolerance;
 use crate::report::CheckOptions;
-use crate::numerics::tolerance::assert_close;
 use proptest::prelude::*;
 
 #[test]
