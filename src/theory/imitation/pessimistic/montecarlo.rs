@@ -26,12 +26,10 @@ use rand::Rng;
 use rand::RngExt;
 use rayon::prelude::*;
 
-use super::{ask_profile, sequence_kl, OnlineSettings, PessimisticImitator, Source, UpdateRule};
+use super::{sequence_kl, PessimisticImitator, Source, UpdateRule};
 use crate::error::{Error, Result};
-use crate::numerics::{logsumexp, tol, Tolerance};
+use crate::numerics::{logsumexp, tol};
 use crate::prob::Probs;
-use crate::report::CheckOptions;
-use crate::report::{Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 use crate::theory::imitation::class::{
     BasePolicy, FixedPolicy, History, Layout, Model, ModelClass, Role, Rule, SeqModel,
@@ -277,90 +275,6 @@ fn one_sequence<R: Rng + ?Sized>(
         prev = x;
     }
     (left, ville)
-}
-
-pub(super) fn theorem3_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
-    let class = BinaryMarkovClass::thm3_default();
-    let mu = class
-        .index_of("Bern(4/16)")
-        .ok_or_else(|| Error::Config("no Bern(4/16)".into()))?;
-    let delta = 0.1;
-    let w_mu = class.prior(mu);
-    let alpha = 0.999 * delta * w_mu;
-    let (n, len) = if opts.quick {
-        (500, 1000)
-    } else {
-        (2000, 1000)
-    };
-    let (est, ville) = theorem3_mc(&class, mu, alpha, n, len, opts.seed)?;
-    let mut v = vec![Check::from(Claim {
-        id: "cohen2024-thm3-mu-stays-in-top-set".into(),
-        paper: Paper::Cohen2024,
-        result: "Theorem 3".into(),
-        statement: "with data from µ and α < δ·w(µ), µ stays in the top set at every step with probability >= 1 − δ".into(),
-        quantity: "P̂(∃t <= 1000: µ ∉ M^α_t)".into(),
-        value: est.mean,
-        relation: Relation::Le,
-        bound: delta,
-        tol: Tolerance::abs(tol::MC_Z * est.se),
-        detail: format!(
-            "µ = Bern(1/4) in 15 Bernoulli (5 bits) + 49 order-1 Markov (7 bits) models; w(µ) = {w_mu:.6}, δ = {delta}, α = 0.999·δ·w(µ) = {alpha:.6}; n = {} sequences of length {len}, SE = {:.2e} (allowance {} SE); Ville event sup ξ/µ >= w(µ)/α: {:.4} ± {:.4} (bound α/w(µ) = {:.4})",
-            est.n,
-            est.se,
-            tol::MC_Z,
-            ville.mean,
-            ville.se,
-            alpha / w_mu
-        ),
-    })];
-    // Online: the imitator runs, µ is stochastic, both update rules.
-    let mc = Arc::new(class.to_model_class()?);
-    let runs = if opts.quick { 50 } else { 200 };
-    let horizon = 400;
-    let mut p = Vec::new();
-    for rule in [UpdateRule::DemonstratorOnly, UpdateRule::AllActions] {
-        let s = OnlineSettings {
-            alpha,
-            rule,
-            demo_steps: 0,
-            horizon,
-        };
-        let prof = ask_profile(
-            &mc,
-            mu,
-            &s,
-            runs,
-            opts.seed,
-            &format!("cohen-thm3/online/{}", rule.as_str()),
-        )?;
-        p.push(prof);
-    }
-    let (b, a) = (&p[0], &p[1]);
-    v.push(Check::from(Claim {
-        id: "cohen2024-thm3-online-demonstrator-only".into(),
-        paper: Paper::Cohen2024,
-        result: "Theorem 3".into(),
-        statement: "running the imitator online and learning only from µ's answers to queries, µ stays in the top set with probability >= 1 − δ; learning also from its own actions gives no such guarantee (spec §2.6 open point)".into(),
-        quantity: "P̂(∃t <= 400: µ ∉ M^α_t), demonstrator-only updating".into(),
-        value: b.p_mu_out.0,
-        relation: Relation::Le,
-        bound: delta,
-        tol: Tolerance::abs(tol::MC_Z * b.p_mu_out.1),
-        detail: format!(
-            "same class, µ = Bern(1/4), α = {alpha:.6}, no trusted prefix, {runs} runs. Demonstrator-only: P̂ = {:.4} ± {:.4}, E[Σθ³] = {:.3} ± {:.3}, E[θ_400] = {:.4}. All actions (the imitator learns from its own conservative draws): P̂ = {:.4} ± {:.4}, E[Σθ³] = {:.3} ± {:.3}, E[θ_400] = {:.4}",
-            b.p_mu_out.0,
-            b.p_mu_out.1,
-            b.cubes_mean[horizon - 1],
-            b.cubes_se[horizon - 1],
-            b.ask_mean[horizon - 1],
-            a.p_mu_out.0,
-            a.p_mu_out.1,
-            a.cubes_mean[horizon - 1],
-            a.cubes_se[horizon - 1],
-            a.ask_mean[horizon - 1],
-        ),
-    }));
-    Ok(v)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -640,42 +554,4 @@ impl Model for ModelRef {
     fn describe(&self) -> String {
         self.0.model(self.1).describe()
     }
-}
-
-pub(super) fn theorem4_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
-    let n = if opts.quick { 100 } else { 400 };
-    let mut min_gap = f64::INFINITY;
-    let (mut held, mut pointwise_fail, mut control_viol, mut inf_both) =
-        (0usize, 0usize, 0usize, 0usize);
-    for i in 0..n {
-        let mut rng = stream_rng(opts.seed, &format!("cohen-thm4/instance/{i}"));
-        let inst = random_instance(&draw_raw(&mut rng))?;
-        let d = dominance(&inst)?;
-        if d.hypothesis {
-            held += 1;
-            pointwise_fail += usize::from(!d.pointwise);
-            if d.kl_nu_alpha.is_infinite() && d.kl_mu.is_infinite() {
-                inf_both += 1;
-            } else {
-                let gap = d.kl_nu_alpha - d.kl_mu;
-                min_gap = min_gap.min(gap / (1.0 + d.kl_mu.abs()));
-            }
-        } else if d.kl_nu_alpha < d.kl_mu {
-            control_viol += 1;
-        }
-    }
-    Ok(vec![Check::from(Claim {
-        id: "cohen2024-thm4-kl-dominates".into(),
-        paper: Paper::Cohen2024,
-        result: "Theorem 4".into(),
-        statement: "whenever µ is in the top set at every step, KL(π‖ν_α) >= KL(π‖µ) for every policy π, semi-distributions included (so the KL ball around ν_α lies inside the one around µ)".into(),
-        quantity: "min over instances of (KL_m(π‖ν_α) − KL_m(π‖µ)) / (1 + |KL_m(π‖µ)|)".into(),
-        value: min_gap,
-        relation: Relation::Ge,
-        bound: 0.0,
-        tol: Tolerance::abs(1e-12),
-        detail: format!(
-            "{n} seeded random instances (2–5 order-1 Markov models over 2–3 symbols with zeros, random prior, α ∈ [1e-3, 0.5], π a random semi-distribution, horizon 1–4; exact enumeration); hypothesis held in {held}; pointwise ν_α <= µ failed in {pointwise_fail}; both KLs infinite in {inf_both}; control: where the hypothesis failed, KL(π‖ν_α) < KL(π‖µ) in {control_viol} instances (the hypothesis is needed)"
-        ),
-    })])
 }

@@ -1,8 +1,9 @@
 use super::montecarlo::*;
 use super::*;
-use crate::numerics::tol;
 use crate::numerics::tolerance::assert_close;
+use crate::numerics::{tol, Tolerance};
 use crate::prob::Probs;
+use crate::report::CheckOptions;
 use crate::theory::imitation::class::{FixedPolicy, Mixture, Model, Rule, SeqModel};
 use proptest::prelude::*;
 

@@ -1,4 +1,4 @@
-//! Theorems 3 and 4 with Definitions 3 and 4: the pessimistic imitator that asks for help
+//! Theorems 3 and 4 of Cohen et al. 2024, with Definitions 3 and 4: the pessimistic imitator that asks for help
 //! (check C6).
 //!
 //! Cohen, Hutter, Bengio, Russell 2024, Sec. 6, Defs 3–4, Thms 3–4 (Thm 3 = Cohen, Hutter, Nanda
@@ -30,7 +30,12 @@
 //! Everything is exact: posteriors in log space (the class's [`Posterior`]), partial sums
 //! `ln S_n` by running log-add-exp, ν_α by a min over exact model predictions, θ by a compensated sum.
 
+pub mod checks;
 pub mod montecarlo;
+#[cfg(test)]
+mod tests;
+
+pub use checks::checks;
 
 use std::sync::Arc;
 
@@ -42,9 +47,7 @@ use serde::{Deserialize, Serialize};
 use super::class::clock::{logaddexp, ClockWorld};
 use super::class::{BasePolicy, History, Layout, ModelClass, Posterior, Role};
 use crate::error::{Error, Result};
-use crate::numerics::{logsumexp, Neumaier, Tolerance};
-use crate::report::CheckOptions;
-use crate::report::{Check, Claim, Paper, Relation};
+use crate::numerics::{logsumexp, Neumaier};
 use crate::sim::seeds::stream_rng;
 
 /// Validates α ∈ (0, 1] (Def. 3; NaN rejected).
@@ -905,235 +908,3 @@ pub fn zero_history_rows(
     }
     Ok(rows)
 }
-
-/// The checks of this result.
-pub fn checks(opts: &CheckOptions) -> Vec<Check> {
-    let mut v = Vec::new();
-    match c6_checks(opts) {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            "cohen2024-def4-c6",
-            Paper::Cohen2024,
-            "Definition 4",
-            &e,
-        )),
-    }
-    match montecarlo::theorem3_checks(opts) {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            "cohen2024-thm3-mc",
-            Paper::Cohen2024,
-            "Theorem 3",
-            &e,
-        )),
-    }
-    match montecarlo::theorem4_checks(opts) {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            "cohen2024-thm4-dominance",
-            Paper::Cohen2024,
-            "Theorem 4",
-            &e,
-        )),
-    }
-    v
-}
-
-fn sym_diff(a: &[String], b: &[&str]) -> usize {
-    a.iter().filter(|x| !b.contains(&x.as_str())).count()
-        + b.iter().filter(|x| !a.iter().any(|y| y == *x)).count()
-}
-
-fn c6_checks(opts: &CheckOptions) -> Result<Vec<Check>> {
-    let class = clock_class()?;
-    let mu = class
-        .index_of("B0")
-        .ok_or_else(|| Error::Config("no B0".into()))?;
-    let w_mu = class.ln_prior()[mu].exp();
-    let alpha = c6_alpha(&class, 0.1)?;
-    let t_max = 300;
-    let rows = zero_history_rows(&class, alpha, t_max)?;
-    let mut v = Vec::new();
-    let spec_sets: [(usize, &[&str], f64); 4] = [
-        (2, &["B0", "B1", "B3", "B2"], 0.5),
-        (4, &["B0", "B3", "B1"], 0.5),
-        (5, &["B0", "B3"], 0.125),
-        (8, &["B0"], 0.0),
-    ];
-    for (t, set, ask) in spec_sets {
-        let r = &rows[t - 1];
-        v.push(Check::from(Claim {
-            id: format!("cohen2024-def3-top-set-t{t}"),
-            paper: Paper::Cohen2024,
-            result: "Definition 3".into(),
-            statement: format!("top set M^α of the clock world after 0^{} (µ = B0, δ = 0.1, α = 0.999·δ·w(µ))", t - 1),
-            quantity: "size of the symmetric difference with the spec's set".into(),
-            value: sym_diff(&r.top, set) as f64,
-            relation: Relation::Eq,
-            bound: 0.0,
-            tol: Tolerance::abs(0.0),
-            detail: format!("computed {:?} (ranking order); spec C6 {:?}; w(µ) = {w_mu:.6} (spec 0.49989), α = {alpha:.6}", r.top, set),
-        }));
-        v.push(Check::from(Claim {
-            id: format!("cohen2024-def4-ask-t{t}"),
-            paper: Paper::Cohen2024,
-            result: "Definition 4".into(),
-            statement: format!(
-                "ask-for-help probability θ = 1 − Σ_x ν_α(x|0^{}) of the pessimistic imitator",
-                t - 1
-            ),
-            quantity: "θ_t".into(),
-            value: r.ask,
-            relation: Relation::Eq,
-            bound: ask,
-            tol: Tolerance::abs(1e-12),
-            detail: format!("ν_α = ({:.6}, {:.6}); spec C6: ask {ask}", r.nu[0], r.nu[1]),
-        }));
-    }
-    let max_late = rows[7..].iter().map(|r| r.ask).fold(0.0, f64::max);
-    let max_nu1 = rows[1..].iter().map(|r| r.nu[1]).fold(0.0, f64::max);
-    v.push(Check::from(Claim {
-        id: "cohen2024-def4-ask-zero-from-t8".into(),
-        paper: Paper::Cohen2024,
-        result: "Definition 4".into(),
-        statement: "from t = 8 on the top set is {B0} and the imitator never asks".into(),
-        quantity: "max_{8 <= t <= 300} θ_t".into(),
-        value: max_late,
-        relation: Relation::Eq,
-        bound: 0.0,
-        tol: Tolerance::abs(0.0),
-        detail: format!("max_t ν_α(1|0^(t−1)) over t = 2..300: {max_nu1} (B0 is in every top set)"),
-    }));
-    // Theorem 4 on the clock world: the switch.
-    let kl_pess = pessimistic_switch_kl(class.clone(), alpha, UpdateRule::AllActions, 8, 10)?;
-    let world = ClockWorld::c2();
-    let kl_xi: Vec<String> = [(8usize, 10usize), (11, 10), (101, 10), (1001, 10)]
-        .iter()
-        .map(|&(t, n)| format!("t = {t}: {:.4}", world.switch_kl(t, n).unwrap_or(f64::NAN)))
-        .collect();
-    let kl_pess_t2 = pessimistic_switch_kl(class.clone(), alpha, UpdateRule::AllActions, 2, 1)?;
-    v.push(Check::from(Claim {
-        id: "cohen2024-thm4-switch-infinite-kl".into(),
-        paper: Paper::Cohen2024,
-        result: "Theorem 4".into(),
-        statement: "the switch to playing 1 that costs ~8–16 nats against the Bayesian mixture ξ has infinite KL against the pessimistic imitator".into(),
-        quantity: "KL(π*‖ν_α) for π* = play 1 at t = 8..17 after 0^7".into(),
-        value: kl_pess,
-        relation: Relation::Eq,
-        bound: f64::INFINITY,
-        tol: Tolerance::abs(0.0),
-        detail: format!(
-            "KL(π*‖ξ) with n = 10: {} nats (spec C2: 7.6213 at t = 11, 11.7839 at 101, 15.9424 at 1001); KL(π*‖B0) = ∞; KL against ν_α is ∞ already at t = 2 ({kl_pess_t2}) because B0 ∈ M^α gives 1 probability 0 — what changes at t = 8 is that θ = 0, so ν_α = B0 exactly",
-            kl_xi.join(", ")
-        ),
-    }));
-    // Smaller α: spikes and cube sums, both rules.
-    let runs_b = if opts.quick { 8 } else { 24 };
-    for (alpha_s, spec_sum, tag) in [(1e-3, 6.42, "1e-3"), (1e-4, 30.06, "1e-4")] {
-        let rows_s = zero_history_rows(&class, alpha_s, t_max - 1)?;
-        let sum3 = crate::numerics::neumaier_sum(rows_s[1..].iter().map(|r| r.ask.powi(3)));
-        let ones = rows_s[1..].iter().take_while(|r| r.ask == 1.0).count();
-        let s_b = OnlineSettings {
-            alpha: alpha_s,
-            rule: UpdateRule::DemonstratorOnly,
-            demo_steps: 1,
-            horizon: t_max - 1,
-        };
-        let pb = ask_profile(
-            &class,
-            mu,
-            &s_b,
-            runs_b,
-            opts.seed,
-            &format!("cohen-c6/demonstrator-only/alpha={tag}"),
-        )?;
-        let last = pb.cubes_mean.len() - 1;
-        v.push(Check::from(Claim {
-            id: format!("cohen2024-def4-ask-cubes-alpha{tag}"),
-            paper: Paper::Cohen2024,
-            result: "Definition 4".into(),
-            statement: format!("Σ_t θ_t³ over t = 2..299 at α = {tag} (posterior learns every action): ask-for-help spikes while switch models sit in the top set"),
-            quantity: "Σ_{t=2}^{299} θ_t³".into(),
-            value: sum3,
-            relation: Relation::Eq,
-            bound: spec_sum,
-            tol: Tolerance::abs(5e-3),
-            detail: format!(
-                "θ = 1 for t = 2..{} ; spec C6: {spec_sum} (2 decimals). Demonstrator-only updating (k = 1, {runs_b} runs, Monte Carlo over query times): E[Σθ³] = {:.4} ± {:.4} (SE), E[θ_299] = {:.4}",
-                ones + 1,
-                pb.cubes_mean[last],
-                pb.cubes_se[last],
-                pb.ask_mean[last]
-            ),
-        }));
-    }
-    // The C6 α under demonstrator-only updating: the ask profile decays in query count, not time.
-    let s_b = OnlineSettings {
-        alpha,
-        rule: UpdateRule::DemonstratorOnly,
-        demo_steps: 1,
-        horizon: 120,
-    };
-    let pb = ask_profile(
-        &class,
-        mu,
-        &s_b,
-        runs_b,
-        opts.seed,
-        "cohen-c6/demonstrator-only/alpha=c6",
-    )?;
-    let sum_a = crate::numerics::neumaier_sum(rows[1..120].iter().map(|r| r.ask.powi(3)));
-    let last = pb.cubes_mean.len() - 1;
-    let first_zero: Vec<String> = [4usize, 8, 16, 32, 64]
-        .iter()
-        .map(|&t| format!("E[θ_{t}] = {:.4}", pb.ask_mean[t - 2]))
-        .collect();
-    v.push(Check::from(Claim {
-        id: "cohen2024-def4-update-rules-differ".into(),
-        paper: Paper::Cohen2024,
-        result: "Definition 4".into(),
-        statement: "under demonstrator-only updating the imitator keeps asking longer: it learns only from answered queries, so the Bernoulli models leave the top set by query count, not by time".into(),
-        quantity: "E[Σ_{t=2}^{120} θ_t³] (demonstrator-only) − Σ_{t=2}^{120} θ_t³ (all actions), C6 α".into(),
-        value: pb.cubes_mean[last] - sum_a,
-        relation: Relation::Gt,
-        bound: 0.0,
-        tol: Tolerance::abs(0.0),
-        detail: format!("all actions: Σθ³ = {sum_a:.6}, θ = 0 from t = 8; demonstrator-only ({runs_b} runs): E[Σθ³] = {:.4} ± {:.4}, {}", pb.cubes_mean[last], pb.cubes_se[last], first_zero.join(", ")),
-    }));
-    // Definition 3 properties along the runs: prefix, MAP, size bounds, against the definition.
-    let mut viol = 0usize;
-    let mut tested = 0usize;
-    let mut imi = PessimisticImitator::new(class.clone(), 1e-4, UpdateRule::AllActions)?;
-    for _ in 0..60 {
-        let lj = imi.posterior().ln_joint(Role::Action);
-        let ts = imi.top_set();
-        let def = top_set_by_definition(lj, 1e-4)?;
-        let (b1, b2) = ts.size_bounds();
-        let map = imi.posterior().map(Role::Action);
-        if def != ts.members
-            || ts.members[0] != map
-            || ts.len() as f64 > b1 + 1e-9
-            || ts.len() as f64 > b2 + 1e-9
-        {
-            viol += 1;
-        }
-        tested += 1;
-        imi.observe(0, Source::Demonstrator)?;
-    }
-    v.push(Check::from(Claim {
-        id: "cohen2024-def3-top-set-properties".into(),
-        paper: Paper::Cohen2024,
-        result: "Definition 3".into(),
-        statement: "the fast top set equals Definition 3 applied to the full ranking, is a prefix holding the MAP model, and obeys both size bounds of §1.9".into(),
-        quantity: "number of posteriors where any property fails".into(),
-        value: viol as f64,
-        relation: Relation::Eq,
-        bound: 0.0,
-        tol: Tolerance::abs(0.0),
-        detail: format!("{tested} clock-world posteriors (0^(t−1), t = 1..60, α = 1e-4; 36 873 models); random classes in the tests"),
-    }));
-    Ok(v)
-}
-
-#[cfg(test)]
-mod tests;
