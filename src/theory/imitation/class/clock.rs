@@ -30,11 +30,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BasePolicy, History, Layout, Mixture, Model, ModelClass, Rule, SeqModel};
+use super::{BasePolicy, History, Layout, Model, ModelClass, Rule, SeqModel};
 use crate::error::{Error, Result};
-use crate::numerics::{logsumexp, Neumaier, Tolerance};
-use crate::report::Check;
-use crate::report::CheckOptions;
+use crate::numerics::{logsumexp, Neumaier};
 use crate::theory::imitation::description::{elias_gamma_bits, rich_code_lengths};
 
 /// Which prefix-free code names the switch time `T`.
@@ -549,43 +547,12 @@ impl BasePolicy for ClockMixture {
     }
 }
 
-/// Checks: the grouped clock mixture equals the enumerated 36 873-model mixture.
-pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
-    let r = "Bayesian imitator";
-    let id = "cohen2024-clock-grouped-equals-enumerated";
-    let run = || -> Result<Check> {
-        let world = ClockWorld::c2();
-        let class = Arc::new(world.to_model_class()?);
-        let seqs: [&[usize]; 3] = [
-            &[0, 0, 0, 0, 0, 1, 1, 1],
-            &[0, 1, 0, 0, 1, 1],
-            &[1, 1, 1, 0, 1],
-        ];
-        let mut worst: f64 = 0.0;
-        for x in seqs {
-            let a = Mixture::new(class.clone()).ln_prob_extend(x)?;
-            let b = ClockMixture::new(Arc::new(world.clone())).ln_prob_extend(x)?;
-            worst = worst.max((a - b).abs());
-        }
-        Ok(super::exact_check(
-            id,
-            r,
-            "The analytically grouped clock-world mixture gives the same sequence probabilities as summing over all models one by one.",
-            "max |ln ξ_grouped(x) − ln ξ_enumerated(x)| over 3 binary strings (nats)",
-            worst,
-            0.0,
-            Tolerance::abs(1e-12),
-            format!("class of {} models (J = 8, T_max = 4096, Elias gamma), Kraft sum {:.6}", class.len(), world.kraft_sum()),
-        ))
-    };
-    vec![run()
-        .unwrap_or_else(|e| Check::failed_to_compute(id, crate::report::Paper::Cohen2024, r, &e))]
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::Mixture;
     use super::*;
     use crate::numerics::tolerance::assert_close;
+    use crate::numerics::Tolerance;
 
     /// Brute force over the explicit class with a small T_max.
     fn small() -> ClockWorld {

@@ -19,9 +19,6 @@
 //! anything is allocated (default limit [`DEFAULT_MEMORY_LIMIT`], D = 16 needs 3 MiB).
 
 use crate::error::{Error, Result};
-use crate::numerics::Tolerance;
-use crate::report::CheckOptions;
-use crate::report::{Check, Paper};
 
 use super::{BasePolicy, History, Layout};
 
@@ -311,58 +308,11 @@ pub const WST_PAST: [usize; 3] = [0, 1, 0];
 /// The sequence of the WST example.
 pub const WST_SEQUENCE: [usize; 7] = [0, 1, 1, 0, 1, 0, 0];
 
-/// Checks: the published CTW value and brute-force enumeration of all trees.
-pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
-    let r = "Bayesian imitator";
-    let mut v = Vec::new();
-    let id = "cohen2024-ctw-wst-example";
-    let c = (|| -> Result<Check> {
-        let mut ctw = Ctw::with_past(3, &WST_PAST, DEFAULT_MEMORY_LIMIT)?;
-        let lp = ctw.ln_prob_extend(&WST_SEQUENCE)?;
-        Ok(super::exact_check(
-            id,
-            r,
-            "Context-tree weighting reproduces the published weighted probability of the Willems–Shtarkov–Tjalkens example.",
-            "P_w^λ(0110100 | past 010), D = 3",
-            lp.exp(),
-            95.0 / 32768.0,
-            Tolerance::rel(1e-12),
-            "reference 95/32768 from Willems, Shtarkov & Tjalkens (1995), IEEE Trans. IT 41(3), Fig. 2".into(),
-        ))
-    })();
-    v.push(c.unwrap_or_else(|e| Check::failed_to_compute(id, Paper::Cohen2024, r, &e)));
-    let id = "cohen2024-ctw-brute-force";
-    let c = (|| -> Result<Check> {
-        let x: Vec<usize> = (0..40u64)
-            .map(|i| ((i * i * 7 + i * 3 + 1) % 5 < 2) as usize)
-            .collect();
-        let mut worst: f64 = 0.0;
-        for depth in 0..=3 {
-            let past: Vec<usize> = (0..depth).map(|i| i % 2).collect();
-            let mut ctw = Ctw::with_past(depth, &past, DEFAULT_MEMORY_LIMIT)?;
-            let a = ctw.ln_prob_extend(&x)?;
-            let b = brute_force_ln_pw(depth, &past, &x)?;
-            worst = worst.max((a - b).abs());
-        }
-        Ok(super::exact_check(
-            id,
-            r,
-            "CTW equals the Bayes mixture over every prediction suffix tree of depth ≤ D (prior 2^-Γ_D(S), KT leaves), enumerated one by one.",
-            "max over D = 0..3 of |ln P_w(CTW) − ln Σ_S 2^-Γ(S) Π P_e| on a 40-symbol sequence (nats)",
-            worst,
-            0.0,
-            Tolerance::abs(1e-11),
-            "trees enumerated: 1 + 2 + 5 + 26; KT via ln Γ".into(),
-        ))
-    })();
-    v.push(c.unwrap_or_else(|e| Check::failed_to_compute(id, Paper::Cohen2024, r, &e)));
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::numerics::tolerance::assert_close;
+    use crate::numerics::Tolerance;
     use proptest::prelude::*;
 
     #[test]
