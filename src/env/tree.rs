@@ -3,7 +3,9 @@
 //! A state is a prefix of actions `a₀a₁…a_{d−1}` (the root is the empty prefix); action `a`
 //! moves `s` to `s·a` with probability one; the `b^L` prefixes of length `L` are the sink
 //! states, so a trajectory is a leaf. Returns are attached to leaves, hence Markovian. This is
-//! the RLHF picture with a vocabulary of `b` tokens and a fixed response length `L`.
+//! the RLHF picture with a vocabulary of `b` tokens and a fixed response length `L`. (Theorem 2
+//! of Cohen et al. 2024 needs a different tree, general and with stochastic observations:
+//! `theory::imitation::tvd::ObservationTreeMdp`.)
 //!
 //! ```text
 //! Tr(π)(τ)     = Π_{d<L} π(a_d | a_{<d})                       trajectory = leaf τ = a₀…a_{L−1}

@@ -1,4 +1,4 @@
-//! The clock world of check C2: a finite Bayesian class in which a switch to "always 1" at
+//! The clock world of Cohen et al. 2024 (check C2, the class behind Theorem 1): a finite Bayesian class in which a switch to "always 1" at
 //! any time `T` has a prior proportional to `2^{−ℓ(T)}`, and its exact mixture computed in O(J)
 //! per symbol by grouping the switch models analytically.
 //!

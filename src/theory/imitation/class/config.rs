@@ -1,4 +1,4 @@
-//! User-defined finite model classes from TOML.
+//! User-defined finite model classes from TOML, for the Bayesian imitators of Cohen et al. 2024.
 //!
 //! ```toml
 //! actions = 2              # action alphabet {0, 1}

@@ -1,4 +1,5 @@
-//! Theorem 3 by Monte Carlo and Theorem 4 on random instances.
+//! Theorems 3 and 4 of Cohen et al. 2024 on random instances: Theorem 3 by Monte Carlo, Theorem 4
+//! by exact dominance on random classes.
 //!
 //! **Theorem 3** (Cohen et al. 2022a, Thm 2): with data `x ∼ µ`, `µ ∈ M` and `α < δ·w(µ)`,
 //! `P(∃t: µ ∉ M^α_{x<t}) <= δ`. The class here is [`BinaryMarkovClass`]: binary i.i.d. and order-1

@@ -1,5 +1,5 @@
 //! A small dense linear-programming solver (two-phase primal simplex, Bland's rule), used as an
-//! independent oracle for the TVD-constrained optima of [`super`].
+//! independent oracle for the TVD-constrained optima of Theorem 2 of Cohen et al. 2024 ([`super`]).
 //!
 //! ```text
 //! maximise  c·x   subject to   a_i·x  (<= | = | >=)  b_i  (i = 1..m),   x >= 0
