@@ -5,8 +5,11 @@
 
 mod registry;
 
-pub mod cohen24_a;
-pub mod cohen24_b;
+pub mod cohen24_ask_for_help;
+pub mod cohen24_kl_vs_horizon;
+pub mod cohen24_simplest_time;
+pub mod cohen24_tvd_kl_mass;
+pub mod cohen24_value_vs_budget;
 pub mod kwa24_conditioning;
 pub mod kwa24_empirical;
 pub mod kwa24_fig_a1;

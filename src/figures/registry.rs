@@ -66,8 +66,11 @@ pub fn registry() -> Vec<&'static FigureSpec> {
         super::kwa24_tilt::SPECS,
         super::kwa24_empirical::SPECS,
         // Cohen, Hutter, Bengio, Russell 2024.
-        super::cohen24_a::SPECS,
-        super::cohen24_b::SPECS,
+        super::cohen24_kl_vs_horizon::SPECS,
+        super::cohen24_value_vs_budget::SPECS,
+        super::cohen24_simplest_time::SPECS,
+        super::cohen24_tvd_kl_mass::SPECS,
+        super::cohen24_ask_for_help::SPECS,
     ] {
         v.extend(specs.iter().copied());
     }
