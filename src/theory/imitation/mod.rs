@@ -27,8 +27,9 @@ pub mod switching;
 pub mod triangle;
 pub mod tvd;
 
-use crate::report::Check;
+use crate::error::Result;
 use crate::report::CheckOptions;
+use crate::report::{Check, Paper};
 
 /// Every check of this paper, in a stable order.
 pub fn checks(opts: &CheckOptions) -> Vec<Check> {
@@ -41,4 +42,11 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     v.extend(pessimistic::checks(opts));
     v.extend(appendix::checks(opts));
     v
+}
+
+/// The checks `computed` returned or, if computing them failed, one failed check `id` of
+/// `result` (Cohen et al. 2024) that carries the error: how every module of this paper keeps a
+/// failure visible in the report instead of dropping its checks.
+pub(crate) fn checks_or_failed(id: &str, result: &str, computed: Result<Vec<Check>>) -> Vec<Check> {
+    computed.unwrap_or_else(|e| vec![Check::failed_to_compute(id, Paper::Cohen2024, result, &e)])
 }

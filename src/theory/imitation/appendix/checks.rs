@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::numerics::{Neumaier, Tolerance};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
+use crate::theory::imitation::checks_or_failed;
 use crate::theory::imitation::class::clock::{ClockSpec, ClockWorld};
 use crate::theory::imitation::switching::CountTilt;
 
@@ -28,19 +29,32 @@ pub const BANDIT_SAFE: f64 = 0.25;
 /// All checks of Propositions 3–8.
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
     let mut v = Vec::new();
-    push_all(&mut v, "cohen2024-prop3", "Proposition 3", prop3_checks);
-    push_all(&mut v, "cohen2024-prop4", "Proposition 4", prop4_checks);
-    push_all(&mut v, "cohen2024-prop5", "Proposition 5", prop5_checks);
-    push_all(&mut v, "cohen2024-prop6", "Proposition 6", prop67_checks);
-    push_all(&mut v, "cohen2024-prop8", "Proposition 8", prop8_checks);
+    v.extend(checks_or_failed(
+        "cohen2024-prop3",
+        "Proposition 3",
+        prop3_checks(),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-prop4",
+        "Proposition 4",
+        prop4_checks(),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-prop5",
+        "Proposition 5",
+        prop5_checks(),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-prop6",
+        "Proposition 6",
+        prop67_checks(),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-prop8",
+        "Proposition 8",
+        prop8_checks(),
+    ));
     v
-}
-
-fn push_all(v: &mut Vec<Check>, id: &str, result: &str, f: fn() -> Result<Vec<Check>>) {
-    match f() {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(id, Paper::Cohen2024, result, &e)),
-    }
 }
 
 const FINITE: &str = "Finite, computable instance of a computability statement: ";

@@ -6,18 +6,11 @@ use crate::error::Result;
 use crate::numerics::Tolerance;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
+use crate::theory::imitation::checks_or_failed;
 
 /// The checks of Proposition 2.
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
-    match compute() {
-        Ok(v) => v,
-        Err(e) => vec![Check::failed_to_compute(
-            "cohen2024-prop2",
-            Paper::Cohen2024,
-            "Proposition 2",
-            &e,
-        )],
-    }
+    checks_or_failed("cohen2024-prop2", "Proposition 2", compute())
 }
 
 fn compute() -> Result<Vec<Check>> {

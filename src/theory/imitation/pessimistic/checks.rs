@@ -11,37 +11,26 @@ use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
+use crate::theory::imitation::checks_or_failed;
 
 /// The checks of this result.
 pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     let mut v = Vec::new();
-    match c6_checks(opts) {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            "cohen2024-def4-c6",
-            Paper::Cohen2024,
-            "Definition 4",
-            &e,
-        )),
-    }
-    match theorem3_checks(opts) {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            "cohen2024-thm3-mc",
-            Paper::Cohen2024,
-            "Theorem 3",
-            &e,
-        )),
-    }
-    match theorem4_checks(opts) {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            "cohen2024-thm4-dominance",
-            Paper::Cohen2024,
-            "Theorem 4",
-            &e,
-        )),
-    }
+    v.extend(checks_or_failed(
+        "cohen2024-def4-c6",
+        "Definition 4",
+        c6_checks(opts),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-thm3-mc",
+        "Theorem 3",
+        theorem3_checks(opts),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-thm4-dominance",
+        "Theorem 4",
+        theorem4_checks(opts),
+    ));
     v
 }
 

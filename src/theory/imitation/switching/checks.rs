@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::numerics::Tolerance;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
+use crate::theory::imitation::checks_or_failed;
 use crate::theory::imitation::class::clock::{ClockMixture, ClockSpec, ClockWorld};
 use crate::theory::imitation::class::BasePolicy;
 
@@ -17,17 +18,22 @@ const LN2: f64 = std::f64::consts::LN_2;
 /// The checks of Theorem 1 (C2, C3, C2b).
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
     let mut v = Vec::new();
-    push_all(&mut v, "cohen2024-thm1-c2", "Theorem 1", c2_checks);
-    push_all(&mut v, "cohen2024-thm1-budget", "Theorem 1", budget_checks);
-    push_all(&mut v, "cohen2024-thm1-rich-code", "Theorem 1", rich_checks);
+    v.extend(checks_or_failed(
+        "cohen2024-thm1-c2",
+        "Theorem 1",
+        c2_checks(),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-thm1-budget",
+        "Theorem 1",
+        budget_checks(),
+    ));
+    v.extend(checks_or_failed(
+        "cohen2024-thm1-rich-code",
+        "Theorem 1",
+        rich_checks(),
+    ));
     v
-}
-
-fn push_all(v: &mut Vec<Check>, id: &str, result: &str, f: fn() -> Result<Vec<Check>>) {
-    match f() {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(id, Paper::Cohen2024, result, &e)),
-    }
 }
 
 fn c2_checks() -> Result<Vec<Check>> {

@@ -8,19 +8,12 @@ use crate::numerics::{tol, Tolerance};
 use crate::prob::{kl, Probs};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
+use crate::theory::imitation::checks_or_failed;
 use crate::theory::imitation::switching::def2_kl;
 
 /// The checks of Proposition 1.
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
-    match compute() {
-        Ok(v) => v,
-        Err(e) => vec![Check::failed_to_compute(
-            "cohen2024-prop1",
-            Paper::Cohen2024,
-            "Proposition 1",
-            &e,
-        )],
-    }
+    checks_or_failed("cohen2024-prop1", "Proposition 1", compute())
 }
 
 fn compute() -> Result<Vec<Check>> {

@@ -9,25 +9,18 @@ use crate::error::Result;
 use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
+use crate::theory::imitation::checks_or_failed;
 
 /// The checks of this result.
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
     let mut v = Vec::new();
-    push_all(&mut v, "cohen2024-thm2-bandit", bandit_checks());
-    push_all(&mut v, "cohen2024-thm2-tree", tree_checks());
+    v.extend(checks_or_failed(
+        "cohen2024-thm2-bandit",
+        THM2,
+        bandit_checks(),
+    ));
+    v.extend(checks_or_failed("cohen2024-thm2-tree", THM2, tree_checks()));
     v
-}
-
-fn push_all(v: &mut Vec<Check>, id: &str, r: Result<Vec<Check>>) {
-    match r {
-        Ok(c) => v.extend(c),
-        Err(e) => v.push(Check::failed_to_compute(
-            id,
-            Paper::Cohen2024,
-            "Theorem 2",
-            &e,
-        )),
-    }
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
