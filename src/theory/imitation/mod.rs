@@ -8,13 +8,13 @@
 //!
 //! | result | maths | checks |
 //! |---|---|---|
-//! | Proposition 1 (KL has no triangle inequality, C1) | [`triangle`] | [`triangle::checks`] |
-//! | Bayesian imitators (base policies, C2) | [`class`] ([`class::clock`], [`class::ctw`]) | [`class::checks`] |
-//! | Theorem 1 (switching KL, C2, C3) | [`switching`] | [`switching::checks`] |
-//! | Proposition 2 (simplest unprecedented time, C4) | [`description`] | [`description::checks`] |
-//! | Theorem 2 (TVD vs KL constraint, C5) | [`tvd`] ([`tvd::bandit`], [`tvd::tree`]) | [`tvd::checks`] |
-//! | Theorems 3, 4 (pessimistic imitator, C6) | [`pessimistic`] ([`pessimistic::montecarlo`]) | [`pessimistic::checks`] |
-//! | Propositions 3–8 (appendix; finite instances) | [`appendix`] (one file per proposition) | [`appendix::checks`] |
+//! | Proposition 1 (KL has no triangle inequality, C1) | [`triangle`] | [`triangle::checks`](mod@triangle::checks) |
+//! | Bayesian imitators (base policies, C2) | [`class`] ([`class::clock`], [`class::ctw`]) | [`class::checks`](mod@class::checks) |
+//! | Theorem 1 (switching KL, C2, C3) | [`switching`] | [`switching::checks`](mod@switching::checks) |
+//! | Proposition 2 (simplest unprecedented time, C4) | [`description`] | [`description::checks`](mod@description::checks) |
+//! | Theorem 2 (TVD vs KL constraint, C5) | [`tvd`] ([`tvd::bandit`], [`tvd::tree`]) | [`tvd::checks`](mod@tvd::checks) |
+//! | Theorems 3, 4 (pessimistic imitator, C6) | [`pessimistic`] ([`pessimistic::montecarlo`]) | [`pessimistic::checks`](mod@pessimistic::checks) |
+//! | Propositions 3–8 (appendix; finite instances) | [`appendix`] (one file per proposition) | [`appendix::checks`](mod@appendix::checks) |
 //!
 //! Each result's maths is in its module, the report's checks beside it in a `checks.rs`, long
 //! unit tests in a `tests.rs`; the figures are `src/figures/cohen24_*.rs`, one file per figure.

@@ -1,8 +1,8 @@
 //! Propositions 3–8 of Cohen et al. 2024 (appendix; spec §1.3, §1.10, §2.7) as finite,
 //! computable instances.
 //!
-//! Files: Proposition 3 in [`programs`], 4 in [`truncated_mixture`], 5 in [`dovetailing`], 6 and 7
-//! in [`clock_bandit`], 8 in [`kl_optimiser`]; the report's checks of all six in [`checks`].
+//! Files: Proposition 3 in [`programs`], 4 in [`truncated_mixture`](mod@truncated_mixture), 5 in [`dovetailing`], 6 and 7
+//! in [`clock_bandit`], 8 in [`kl_optimiser`]; the report's checks of all six in [`checks`](mod@checks).
 //!
 //! The propositions are **computability statements** about infinite objects — all programs of a
 //! universal language, the Solomonoff mixture, optimisers defined as limits of compute. No finite
@@ -12,11 +12,11 @@
 //! | result | statement (spec §2.7) | finite instance checked here |
 //! |---|---|---|
 //! | Prop 3 | programs with random bits = lower semi-computable semi-distributions | two small programs with random bits ([`GeometricParity`], [`Rejection`]); their output probabilities estimated by running them on all random-bit strings with ≤ i steps are non-decreasing in i and reach the closed-form probabilities; conversely the interval sampler built from those monotone estimates ([`sampler_estimates`]) outputs the same semi-distribution |
-//! | Prop 4 | ξ is any-time computable: ξ̂_i → ξ, each a semi-distribution | the C2 clock-world mixture truncated to models of code length ≤ i ([`truncated_mixture`]): monotone in i, each a semimeasure of mass ≤ 1, within the tail mass `Σ_{ℓ>i} 2^{−ℓ}` of ξ, equal to the grouped [`ClockMixture`] once i reaches the longest code |
+//! | Prop 4 | ξ is any-time computable: ξ̂_i → ξ, each a semi-distribution | the C2 clock-world mixture truncated to models of code length ≤ i ([`truncated_mixture()`]): monotone in i, each a semimeasure of mass ≤ 1, within the tail mass `Σ_{ℓ>i} 2^{−ℓ}` of ξ, equal to the grouped [`ClockMixture`](crate::theory::imitation::class::clock::ClockMixture) once i reaches the longest code |
 //! | Prop 5 | the value of lower semi-computable π in ν is lower semi-computable | a policy and an environment that are programs with random bits; dovetailed value estimates (every conditional estimated with i steps) rise monotonically to the exact value ([`dovetailed_values`]) |
 //! | Prop 6 | optimisers exist | in a finite Bayesian "clock bandit" ([`ClockBandit`]) the expectimax dynamic programme over ξ equals the best of all 2^15 deterministic policies of horizon 4 found by brute force |
 //! | Prop 7 | a ξ-optimiser exists via the un-normalised ξ_small | ξ_small (prior `2^{−ℓ}`, no normalisation) gives the same greedy action at every history, its value is `ξ_small(h)·V*`, and its optimal value is non-decreasing as models are added (lower semi-computable), unlike ξ's |
-//! | Prop 8 | KL-regularised optimisers exist | the exact KL-budgeted agent of Theorem 1 ([`CountTilt`]) spends at most its budget, equals the per-step soft-Bellman policy computed by a different algorithm, and no policy on a 101³ grid of stochastic policies within the budget beats it |
+//! | Prop 8 | KL-regularised optimisers exist | the exact KL-budgeted agent of Theorem 1 ([`CountTilt`](crate::theory::imitation::switching::CountTilt)) spends at most its budget, equals the per-step soft-Bellman policy computed by a different algorithm, and no policy on a 101³ grid of stochastic policies within the budget beats it |
 //!
 //! **Programs with random bits** ([`BitProgram`]). A program is a state machine: each step it
 //! reads one fair random bit, computes without reading, or halts with an output symbol. The

@@ -33,7 +33,7 @@ pub trait BasePolicy: Send {
     /// Appends `symbol` to the history and updates the predictor.
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`].
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet).
     fn update(&mut self, symbol: usize) -> Result<()>;
     /// A boxed clone (for look-ahead).
     fn clone_box(&self) -> Box<dyn BasePolicy>;
@@ -41,7 +41,7 @@ pub trait BasePolicy: Send {
     /// `ln ρ(symbol | history)`.
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`].
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet).
     fn ln_prob_next(&self, symbol: usize) -> Result<f64> {
         let h = self.history();
         self.layout().check_symbol("symbol", h.len(), symbol)?;
@@ -51,7 +51,7 @@ pub trait BasePolicy: Send {
     /// `ln ρ(symbols | history)` by the chain rule (compensated), absorbing the symbols.
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`] naming `data` and the position.
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet) naming `data` and the position.
     fn ln_prob_extend(&mut self, symbols: &[usize]) -> Result<f64> {
         let mut s = Neumaier::new();
         for &x in symbols {
@@ -67,7 +67,7 @@ pub trait BasePolicy: Send {
     /// the log conditionals along `symbols` (the quantity Definition 2 compares).
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`].
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet).
     fn ln_prob_actions_extend(&mut self, symbols: &[usize]) -> Result<f64> {
         let mut s = Neumaier::new();
         for &x in symbols {
@@ -111,7 +111,7 @@ impl Mixture {
     /// The mixture conditioned on `data` (validated; `name` appears in errors).
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`].
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet).
     pub fn conditioned(class: Arc<ModelClass>, name: &'static str, data: &[usize]) -> Result<Self> {
         let mut m = Self::new(class);
         for &x in data {
@@ -143,7 +143,7 @@ impl Mixture {
     /// Appends a symbol and updates the posterior; `name` names the data in errors.
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`].
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet).
     pub fn update_named(&mut self, name: &'static str, symbol: usize) -> Result<()> {
         self.class
             .layout()
@@ -160,7 +160,7 @@ impl Mixture {
     /// learn only from demonstrator data; spec §2.6 leaves the rule open).
     ///
     /// # Errors
-    /// [`Error::OutsideAlphabet`].
+    /// [`Error::OutsideAlphabet`](crate::error::Error::OutsideAlphabet).
     pub fn append_without_learning(&mut self, symbol: usize) -> Result<()> {
         self.history.push(symbol)
     }

@@ -374,7 +374,7 @@ impl ClockWorld {
     }
 
     /// The explicit class: `B_0..B_J` then `S_{j,T}` for each `j`, `T = 1..T_max`, as
-    /// [`SeqModel`]s with their code lengths (for the generic [`Mixture`], posterior rankings
+    /// [`SeqModel`]s with their code lengths (for the generic [`Mixture`](super::Mixture), posterior rankings
     /// and the pessimistic imitator). Model names: `B{j}`, `S{j},{T}`.
     ///
     /// # Errors

@@ -18,10 +18,10 @@
 //! and the action posterior does not move when observations arrive.
 //!
 //! Everything is exact in log space: posteriors are kept as unnormalised log joints
-//! `ln w(ν) + Σ ln ν(·)` and normalised with [`logsumexp()`] (compensated). A code-length prior is the
+//! `ln w(ν) + Σ ln ν(·)` and normalised with [`logsumexp()`](fn@crate::numerics::logsumexp) (compensated). A code-length prior is the
 //! explicit, documented normalisation `2^{−ℓ}/K` with the Kraft sum `K = Σ 2^{−ℓ} ≤ 1` (checked: a
 //! class whose code lengths violate Kraft's inequality cannot come from a prefix-free code and is
-//! refused). A prior given as probabilities must already sum to one ([`Probs`]); nothing is
+//! refused). A prior given as probabilities must already sum to one ([`Probs`](crate::prob::Probs)); nothing is
 //! renormalised silently.
 //!
 //! Interfaces:
@@ -36,7 +36,7 @@
 //!
 //! Files: [`history`] (roles, layout, histories), [`model`] (models and config rules),
 //! [`model_class`] (class and posterior), [`base_policy`] (the base-policy interface, the mixture,
-//! a fixed model), [`clock`], [`ctw`], [`config`]; the report's checks in [`checks`].
+//! a fixed model), [`clock`], [`ctw`], [`config`]; the report's checks in [`checks`](mod@checks).
 //!
 //! Reference: Cohen, Hutter, Bengio, Russell 2024, spec `../shared/spec/cohen2024.md` §1–§2.2, §5 C2.
 
