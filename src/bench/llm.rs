@@ -63,7 +63,13 @@ fn small_pair() -> anyhow::Result<PathBuf> {
             "  no trained pair in {}: training it (train-small, about 80 s) ...",
             dir.display()
         );
-        crate::llm::cli::train_small(&dir, crate::sim::seeds::DEFAULT_SEED, false, true, false)?;
+        crate::llm::train_small::train_small(
+            &dir,
+            crate::sim::seeds::DEFAULT_SEED,
+            false,
+            true,
+            false,
+        )?;
     }
     Ok(dir)
 }
