@@ -74,11 +74,6 @@ fn small_pair() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn timed(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
     f()?; // warm-up, as llm_bench.py
     let mut t = Vec::with_capacity(repeats);
@@ -93,7 +88,7 @@ fn timed(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::R
         f()?;
         t.push(t0.elapsed().as_secs_f64());
     }
-    Ok(median(t))
+    Ok(super::median(t))
 }
 
 /// The 64 texts of `llm_bench.py`'s reward workload: 38 words from its list, drawn with our RNG.

@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use crate::config;
 use crate::error::{Error, Result};
+use crate::output::provenance::FigureFacts;
 use crate::output::{
-    provenance, write_atomic, write_figure_files, write_provenance, FigureFiles, Provenance, Table,
+    write_atomic, write_figure_files, write_provenance, FigureFiles, Provenance, Table,
 };
 use crate::report::Paper;
 use crate::sim::Observer;
@@ -156,25 +157,19 @@ pub fn run_figure(
     };
     let out = (spec.produce)(&input)?;
     let wall_s = start.elapsed().as_secs_f64();
-    let (git_commit, git_dirty) = provenance::git_state();
-    let prov = Provenance {
-        id: spec.id.to_string(),
-        paper: spec.paper.as_str().to_string(),
-        figure: spec.figure.map(str::to_string),
-        title: spec.title.to_string(),
+    let prov = Provenance::new(FigureFacts {
+        id: spec.id,
+        paper: spec.paper.as_str(),
+        figure: spec.figure,
+        title: spec.title,
         command: opts.command.clone(),
-        config_hash: provenance::hash_json(&out.config),
         config: out.config,
         seed,
         quick: opts.quick,
-        git_commit,
-        git_dirty,
-        versions: provenance::Versions::current(),
-        source: spec.source.to_string(),
+        source: spec.source,
         summary: out.summary,
         wall_s,
-        timestamp_unix: provenance::now_unix(),
-    };
+    });
     let files = write_figure_files(
         opts.out_dir,
         &FigureFiles::of(spec.id, &out.svg, &out.table),

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::output::provenance::{git_state, hash_json, now_unix, Provenance, Versions};
+use crate::output::provenance::{FigureFacts, Provenance};
 use crate::output::{write_figure_files, write_provenance, FigureFiles, Table};
 use crate::plot::{chart, svg_page, titled, Axes, Guides, Series, Style};
 use crate::report::Paper;
@@ -140,25 +140,19 @@ pub fn write_llm_figure(
 ) -> Result<()> {
     let spec = fig.spec;
     let files = write_figure_files(dir, &FigureFiles::of(spec.id, svg, table))?;
-    let (git_commit, git_dirty) = git_state();
-    let prov = Provenance {
-        id: spec.id.to_string(),
-        paper: spec.paper.as_str().to_string(),
-        figure: spec.figure.map(str::to_string),
-        title: spec.title.to_string(),
+    let prov = Provenance::new(FigureFacts {
+        id: spec.id,
+        paper: spec.paper.as_str(),
+        figure: spec.figure,
+        title: spec.title,
         command: command.to_vec(),
-        config_hash: hash_json(&fig.config),
         config: fig.config.clone(),
         seed: fig.seed,
         quick: false,
-        git_commit,
-        git_dirty,
-        versions: Versions::current(),
-        source: spec.source.to_string(),
+        source: spec.source,
         summary: fig.summary.clone(),
         wall_s: started.elapsed().as_secs_f64(),
-        timestamp_unix: now_unix(),
-    };
+    });
     write_provenance(dir, &prov, &files, None)?;
     Ok(())
 }
