@@ -63,14 +63,15 @@ fn small_pair() -> anyhow::Result<PathBuf> {
             "  no trained pair in {}: training it (train-small, about 80 s) ...",
             dir.display()
         );
-        crate::llm::cli::train_small(&dir, crate::sim::seeds::DEFAULT_SEED, false, true, false)?;
+        crate::llm::train_small::train_small(
+            &dir,
+            crate::sim::seeds::DEFAULT_SEED,
+            false,
+            true,
+            false,
+        )?;
     }
     Ok(dir)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn timed(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
@@ -87,7 +88,7 @@ fn timed(repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::R
         f()?;
         t.push(t0.elapsed().as_secs_f64());
     }
-    Ok(median(t))
+    Ok(super::median(t))
 }
 
 /// The 64 texts of `llm_bench.py`'s reward workload: 38 words from its list, drawn with our RNG.

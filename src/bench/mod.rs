@@ -107,6 +107,8 @@ pub fn load_average() -> Option<f64> {
         .ok()
 }
 
+/// The median (the mean of the two middle values for an even count, as Python's
+/// `statistics.median` in `llm_bench.py`).
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();

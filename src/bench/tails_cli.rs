@@ -3,13 +3,13 @@
 //! 200-replicate GOF bootstrap with x_min re-selected per replicate, the double bootstrap and
 //! the shape estimators — at n = 10⁵, 10⁶, 10⁷ on Student-t(3) draws (a power-law tail only to
 //! first order, so nothing short-cuts), with the growth exponent (least-squares slope of
-//! ln time against ln n). Exactly [`crate::cli::tails::analyse`], which the command runs before
+//! ln time against ln n). Exactly [`crate::figures::tails::analyse`], which the command runs before
 //! printing. Writing the CSV is not timed. The 10⁷ row runs once whatever `repeats` says.
 //!
 //! Targets (issue 14): 10⁶ under 10 s and 10⁷ under 2 min on 2 cores.
 
 use super::time;
-use crate::cli::tails::{analyse, TailsArgs};
+use crate::figures::tails::{analyse, TailsInput};
 
 /// The sizes, in run order.
 pub const SIZES: [usize; 3] = [100_000, 1_000_000, 10_000_000];
@@ -31,11 +31,9 @@ pub fn run(repeats: usize) -> anyhow::Result<Vec<(String, f64)>> {
         }
         std::fs::write(&path, text)?;
         drop(x);
-        let args = TailsArgs {
+        let args = TailsInput {
             file: path,
             column: None,
-            json: false,
-            out: None,
             drop_nonfinite: false,
             seed: None,
         };

@@ -1,7 +1,6 @@
 //! The command-line interface (clap derive). `main.rs` only calls [`main`], which maps errors to
 //! exit codes: 0 success, 1 error or failed check (one line), 2 usage (clap), 130 interrupted.
 
-mod progress;
 pub mod tails;
 
 use std::path::PathBuf;
@@ -63,7 +62,8 @@ pub enum Command {
         /// Master seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// List the figure ids and exit.
+        /// List the figure ids and exit (the LLM figures, feature `llm`, with the command that makes
+        /// them).
         #[arg(long)]
         list: bool,
     },
@@ -241,7 +241,7 @@ fn argv() -> Vec<String> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let observer = progress::Bars::new(cli.quiet);
+    let observer = crate::output::progress::Bars::new(cli.quiet);
     match cli.command {
         Command::Tails(args) => tails::run(args, cli.quiet),
         Command::Reproduce {
@@ -253,6 +253,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Figure { list: true, .. } => {
             for s in figures::registry() {
                 println!("{:<28} {:<10} {}", s.id, s.figure.unwrap_or("—"), s.title);
+            }
+            #[cfg(feature = "llm")]
+            for s in figures::llm_figures() {
+                println!(
+                    "{:<28} {:<10} {} [`{}`]",
+                    s.id,
+                    s.figure.unwrap_or("—"),
+                    s.title,
+                    s.command
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -413,7 +423,7 @@ fn reproduce(
     quick: bool,
     seed: Option<u64>,
     resume: bool,
-    observer: &progress::Bars,
+    observer: &crate::output::progress::Bars,
 ) -> anyhow::Result<ExitCode> {
     use crate::sim::Observer;
     let specs = figures::registry();

@@ -1,7 +1,9 @@
 //! Figures: one producer per figure (compute → tidy table → SVG), a registry instead of a
-//! Makefile, and one writer that saves `ID.svg`, `ID.csv` (tidy) and `ID.json` (provenance)
-//! atomically. Each producer parses its own typed config from the embedded default
-//! (`simulations/ID.toml`) or a user's file.
+//! Makefile (the LLM commands' figures listed in it under feature `llm`), and one writer
+//! ([`crate::output::figure_files`]) that saves `ID.svg`, `ID.csv` (tidy) and `ID.json`
+//! (provenance) atomically. Each producer parses its own typed config from the embedded default
+//! (`simulations/ID.toml`) or a user's file. [`tails`] is the tail figure of `goodhart tails` and
+//! of the reward probe.
 
 mod registry;
 
@@ -17,7 +19,10 @@ pub mod kwa24_fig_a2;
 pub mod kwa24_fig_b3;
 pub mod kwa24_kl_frontier;
 pub mod kwa24_tilt;
+pub mod tails;
 
+#[cfg(feature = "llm")]
+pub use registry::llm_figures;
 pub use registry::{
     find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions,
 };

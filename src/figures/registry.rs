@@ -1,11 +1,16 @@
-//! The figure registry and the writer shared by `reproduce`, `figure` and `simulate`.
+//! The figure registry (every figure, the LLM ones under feature `llm`) and the run of one figure
+//! shared by `reproduce`, `figure` and `simulate` (its files written by
+//! [`crate::output::figure_files`]).
 
 use std::path::Path;
 use std::time::Instant;
 
 use crate::config;
 use crate::error::{Error, Result};
-use crate::output::{provenance, write_atomic, Provenance, Table};
+use crate::output::provenance::FigureFacts;
+use crate::output::{
+    write_atomic, write_figure_files, write_provenance, FigureFiles, Provenance, Table,
+};
 use crate::report::Paper;
 use crate::sim::Observer;
 
@@ -77,11 +82,26 @@ pub fn registry() -> Vec<&'static FigureSpec> {
     v
 }
 
+/// The LLM figures (feature `llm`): made by a `goodhart llm …` command from trained models, so
+/// `reproduce` and `figure ID` do not make them; `figure --list` shows them with that command.
+#[cfg(feature = "llm")]
+pub fn llm_figures() -> &'static [&'static crate::llm::figures::LlmFigureSpec] {
+    crate::llm::figures::SPECS
+}
+
 /// Looks up a figure by id.
 ///
 /// # Errors
-/// [`Error::UnknownId`] listing the known ids.
+/// [`Error::UnknownId`] listing the known ids; for an LLM figure, [`Error::Other`] naming the
+/// command that makes it.
 pub fn find(id: &str) -> Result<&'static FigureSpec> {
+    #[cfg(feature = "llm")]
+    if let Some(l) = llm_figures().iter().find(|s| s.id == id) {
+        return Err(Error::Other(format!(
+            "figure `{id}` needs trained models: `{}` makes it",
+            l.command
+        )));
+    }
     let all = registry();
     all.iter()
         .copied()
@@ -140,52 +160,24 @@ pub fn run_figure(
     };
     let out = (spec.produce)(&input)?;
     let wall_s = start.elapsed().as_secs_f64();
-    let (git_commit, git_dirty) = provenance::git_state();
-    let prov = Provenance {
-        id: spec.id.to_string(),
-        paper: spec.paper.as_str().to_string(),
-        figure: spec.figure.map(str::to_string),
-        title: spec.title.to_string(),
+    let prov = Provenance::new(FigureFacts {
+        id: spec.id,
+        paper: spec.paper.as_str(),
+        figure: spec.figure,
+        title: spec.title,
         command: opts.command.clone(),
-        config_hash: provenance::hash_json(&out.config),
         config: out.config,
         seed,
         quick: opts.quick,
-        git_commit,
-        git_dirty,
-        versions: provenance::Versions::current(),
-        source: spec.source.to_string(),
+        source: spec.source,
         summary: out.summary,
         wall_s,
-        timestamp_unix: provenance::now_unix(),
-    };
-    let dir = opts.out_dir;
-    #[allow(unused_mut)] // pushed to with the `png` feature
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        (format!("{}.csv", spec.id), out.table.to_csv()?.into_bytes()),
-        (format!("{}.svg", spec.id), out.svg.clone().into_bytes()),
-    ];
-    #[cfg(feature = "png")]
-    files.push((
-        format!("{}.png", spec.id),
-        crate::output::png::svg_to_png(&out.svg, 1.0)?,
-    ));
-    let mut hashes = serde_json::Map::new();
-    for (name, bytes) in &files {
-        write_atomic(&dir.join(name), bytes)?;
-        hashes.insert(name.clone(), provenance::sha256_hex(bytes).into());
-    }
-    // the record names the SHA-256 of each file it describes (`--resume` verifies them)
-    let mut record = serde_json::to_value(&prov).map_err(|e| Error::Other(e.to_string()))?;
-    if let Some(m) = record.as_object_mut() {
-        m.insert("files_sha256".into(), hashes.into());
-        m.insert(
-            "config_text_sha256".into(),
-            provenance::sha256_hex(toml_text.as_bytes()).into(),
-        );
-    }
-    let json = serde_json::to_string_pretty(&record).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(&dir.join(format!("{}.json", spec.id)), json.as_bytes())?;
+    });
+    let files = write_figure_files(
+        opts.out_dir,
+        &FigureFiles::of(spec.id, &out.svg, &out.table),
+    )?;
+    write_provenance(opts.out_dir, &prov, &files, Some(toml_text))?;
     Ok(prov)
 }
 

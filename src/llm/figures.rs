@@ -1,37 +1,132 @@
-//! Figures of the LLM commands, written like every other figure: `ID.svg` (+ `ID.png` with the
-//! `png` feature), a tidy `ID.csv` and an `ID.json` provenance record with the contract's keys
-//! (`paper: "llm"` for our own figures, `"kwa2024"`/`"cohen2024"` where the figure is one of the
-//! paper's, regenerated on the models here).
+//! Figures of the LLM commands: what each is ([`SPECS`], listed by the figure registry under
+//! feature `llm`, so `goodhart figure --list` shows them with the `llm` command that makes them),
+//! and their writing with the one figure writer ([`crate::output::figure_files`]): `ID.svg`
+//! (+ `ID.png` with the `png` feature), a tidy `ID.csv` and an `ID.json` provenance record with the
+//! contract's keys (`paper: "llm"` for our own figures, `"kwa2024"`/`"cohen2024"` where the figure
+//! is one of the paper's, regenerated on the models here).
 
 use std::path::Path;
 use std::time::Instant;
 
-use crate::output::provenance::{git_state, hash_json, now_unix, Provenance, Versions};
-use crate::output::{write_atomic, Table};
+use crate::output::provenance::{FigureFacts, Provenance};
+use crate::output::{write_figure_files, write_provenance, FigureFiles, Table};
 use crate::plot::{chart, svg_page, titled, Axes, Guides, Series, Style};
+use crate::report::Paper;
 use crate::Result;
 
-/// What one LLM figure is.
-pub struct LlmFigure<'a> {
-    /// Id (file stem).
-    pub id: &'a str,
-    /// Paper key.
-    pub paper: &'a str,
+/// An LLM figure as the figure catalogue lists it: made by an `llm` command from models trained
+/// here, so `reproduce` does not make it; `goodhart figure --list` shows it with `command`.
+#[derive(Debug)]
+pub struct LlmFigureSpec {
+    /// Id (file stem of its outputs).
+    pub id: &'static str,
+    /// Paper key (`llm` for our own figures, `kwa2024`/`cohen2024` where the paper has the figure).
+    pub paper: Paper,
     /// The paper's figure number, if it is one of the paper's.
-    pub figure: Option<&'a str>,
-    /// Title.
-    pub title: &'a str,
+    pub figure: Option<&'static str>,
+    /// Title (also the figure's headline where the headline has no numbers in it).
+    pub title: &'static str,
+    /// The command that regenerates it.
+    pub command: &'static str,
+    /// Source file of the producer.
+    pub source: &'static str,
+}
+
+/// `llm-train-small` ([`write_training_figure`]).
+pub const TRAIN_SMALL: LlmFigureSpec = LlmFigureSpec {
+    id: "llm-train-small",
+    paper: Paper::Llm,
+    figure: None,
+    title: "Training curves of the small Mixtral-architecture LM and DistilBERT classifier",
+    command: "goodhart llm train-small --out DIR",
+    source: "src/llm/figures.rs",
+};
+
+/// Cohen et al. 2024's Figure 2 on the small models (`llm validate`).
+pub const COHEN_TRANSCRIPTS: LlmFigureSpec = LlmFigureSpec {
+    id: "cohen24-llm-transcripts",
+    paper: Paper::Cohen2024,
+    figure: Some("2"),
+    title: "Evaluation transcripts: agent (Teacher) tokens coloured by per-token KL to the base LM; grey = prompt and Student",
+    command: "goodhart llm validate --out DIR",
+    source: "src/llm/validate/figures.rs",
+};
+
+/// Cohen et al. 2024's Figure 3 on the small models (`llm validate`).
+pub const COHEN_EMPTY_KL: LlmFigureSpec = LlmFigureSpec {
+    id: "cohen24-llm-empty-kl",
+    paper: Paper::Cohen2024,
+    figure: Some("3"),
+    title: "KL cost of the n-th empty reply (median, quartile band; evaluation episodes) beside each base's price of forced silences",
+    command: "goodhart llm validate --out DIR",
+    source: "src/llm/validate/figures.rs",
+};
+
+/// Cohen et al. 2024's Figure 4 on the small models (`llm validate`).
+pub const COHEN_EMPTY_FRACTION: LlmFigureSpec = LlmFigureSpec {
+    id: "cohen24-llm-empty-fraction",
+    paper: Paper::Cohen2024,
+    figure: Some("4"),
+    title: "Fraction of empty agent replies per evaluation episode: histograms by budget and percentiles (★: equal per-token KL, budget 10 at L vs budget 20 at 2L)",
+    command: "goodhart llm validate --out DIR",
+    source: "src/llm/validate/figures.rs",
+};
+
+/// The KL-budget PPO training curves (`llm validate`, also `llm train`).
+pub const COHEN_TRAINING: LlmFigureSpec = LlmFigureSpec {
+    id: "cohen24-llm-training",
+    paper: Paper::Cohen2024,
+    figure: None,
+    title: "KL-budget PPO over the small base LMs: reward, KL used and empty replies over training (solid: first seed, dashed: others)",
+    command: "goodhart llm validate --out DIR",
+    source: "src/llm/validate/figures.rs",
+};
+
+/// Kwa et al. 2024's Figure B.1 on a local reward model (`llm probe`).
+pub const KWA_B1_PROBE: LlmFigureSpec = LlmFigureSpec {
+    id: "kwa24-fig-b1-probe",
+    paper: Paper::Kwa2024,
+    figure: Some("B.1"),
+    title: "Figure B.1 on this reward model: histogram and normal probability plot of rewards of random token sequences",
+    command: "goodhart llm probe --reward DIR --out DIR",
+    source: "src/llm/tail_probe.rs",
+};
+
+/// Kwa et al. 2024's Figure B.2 on local models (`llm probe --base`).
+pub const KWA_B2_PROBE: LlmFigureSpec = LlmFigureSpec {
+    id: "kwa24-fig-b2-probe",
+    paper: Paper::Kwa2024,
+    figure: Some("B.2"),
+    title: "Figure B.2 on these models: reward vs log-probability of ACG-optimised sequences",
+    command: "goodhart llm probe --reward DIR --base DIR --out DIR",
+    source: "src/llm/tail_probe.rs",
+};
+
+/// Every LLM figure, in the order `figure --list` shows them.
+pub const SPECS: &[&LlmFigureSpec] = &[
+    &TRAIN_SMALL,
+    &COHEN_TRANSCRIPTS,
+    &COHEN_EMPTY_KL,
+    &COHEN_EMPTY_FRACTION,
+    &COHEN_TRAINING,
+    &KWA_B1_PROBE,
+    &KWA_B2_PROBE,
+];
+
+/// One LLM figure as made: its spec and what this run used and found.
+pub struct LlmFigure<'a> {
+    /// What the figure is.
+    pub spec: &'a LlmFigureSpec,
     /// Resolved configuration.
     pub config: serde_json::Value,
     /// Master seed.
     pub seed: u64,
     /// Summary numbers.
     pub summary: serde_json::Value,
-    /// Source file of the producer.
-    pub source: &'a str,
 }
 
-/// Writes `dir/ID.{svg,png,csv,json}`.
+/// Writes `dir/ID.{svg,png,csv,json}` with the one figure writer ([`write_figure_files`],
+/// [`write_provenance`]); the record's `quick` is false (the LLM commands' presets are in `config`).
 ///
 /// # Errors
 /// File-system and rendering errors.
@@ -43,39 +138,23 @@ pub fn write_llm_figure(
     command: &[String],
     started: Instant,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
-    write_atomic(&dir.join(format!("{}.svg", fig.id)), svg.as_bytes())?;
-    #[cfg(feature = "png")]
-    write_atomic(
-        &dir.join(format!("{}.png", fig.id)),
-        &crate::output::png::svg_to_png(svg, 1.0)?,
-    )?;
-    write_atomic(
-        &dir.join(format!("{}.csv", fig.id)),
-        table.to_csv()?.as_bytes(),
-    )?;
-    let (git_commit, git_dirty) = git_state();
-    let prov = Provenance {
-        id: fig.id.to_string(),
-        paper: fig.paper.to_string(),
-        figure: fig.figure.map(str::to_string),
-        title: fig.title.to_string(),
+    let spec = fig.spec;
+    let files = write_figure_files(dir, &FigureFiles::of(spec.id, svg, table))?;
+    let prov = Provenance::new(FigureFacts {
+        id: spec.id,
+        paper: spec.paper.as_str(),
+        figure: spec.figure,
+        title: spec.title,
         command: command.to_vec(),
-        config_hash: hash_json(&fig.config),
         config: fig.config.clone(),
         seed: fig.seed,
         quick: false,
-        git_commit,
-        git_dirty,
-        versions: Versions::current(),
-        source: fig.source.to_string(),
+        source: spec.source,
         summary: fig.summary.clone(),
         wall_s: started.elapsed().as_secs_f64(),
-        timestamp_unix: now_unix(),
-    };
-    let json =
-        serde_json::to_string_pretty(&prov).map_err(|e| crate::Error::Other(e.to_string()))?;
-    write_atomic(&dir.join(format!("{}.json", fig.id)), json.as_bytes())
+    });
+    write_provenance(dir, &prov, &files, None)?;
+    Ok(())
 }
 
 /// `llm-train-small`: the training curves of the small pair (LM cross-entropy, classifier loss and
@@ -182,10 +261,7 @@ pub fn write_training_figure(
         )
     })?;
     let fig = LlmFigure {
-        id: "llm-train-small",
-        paper: "llm",
-        figure: None,
-        title: "Training curves of the small Mixtral-architecture LM and DistilBERT classifier",
+        spec: &TRAIN_SMALL,
         config: serde_json::to_value(&r.options).map_err(|e| crate::Error::Other(e.to_string()))?,
         seed: r.options.seed,
         summary: serde_json::json!({
@@ -199,7 +275,6 @@ pub fn write_training_figure(
             "in_context_lm_parameters": r.in_context.as_ref().map(|ic| ic.parameters),
             "in_context_lm_wall_s": r.in_context.as_ref().map(|ic| ic.wall_s),
         }),
-        source: file!(),
     };
     write_llm_figure(dir, &fig, &svg, &table, command, started)
 }
@@ -364,4 +439,50 @@ pub fn draw_kl_transcript(
     ))
     .map_err(perr)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each LLM figure's source file exists and makes that figure (names its spec), its command
+    /// parses, and ids are unique.
+    #[test]
+    fn specs_name_their_producers() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let consts = [
+            ("TRAIN_SMALL", &TRAIN_SMALL),
+            ("COHEN_TRANSCRIPTS", &COHEN_TRANSCRIPTS),
+            ("COHEN_EMPTY_KL", &COHEN_EMPTY_KL),
+            ("COHEN_EMPTY_FRACTION", &COHEN_EMPTY_FRACTION),
+            ("COHEN_TRAINING", &COHEN_TRAINING),
+            ("KWA_B1_PROBE", &KWA_B1_PROBE),
+            ("KWA_B2_PROBE", &KWA_B2_PROBE),
+        ];
+        assert_eq!(consts.len(), SPECS.len());
+        for (name, spec) in consts {
+            let text = std::fs::read_to_string(root.join(spec.source))
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", spec.id, spec.source));
+            assert!(
+                text.contains(&format!("spec: &{name}")) || text.contains(&format!("fig(&{name})")),
+                "{} is not made in {}",
+                spec.id,
+                spec.source
+            );
+            // the regenerate command is one `goodhart llm` accepts
+            let argv = spec
+                .command
+                .split(' ')
+                .skip(1)
+                .map(|w| w.replace("DIR", "d"));
+            let parsed = <crate::llm::cli::LlmCli as clap::Parser>::try_parse_from(
+                std::iter::once("goodhart llm".to_string()).chain(argv.skip(1)),
+            );
+            assert!(parsed.is_ok(), "{}: {:?}", spec.command, parsed.err());
+        }
+        let mut ids: Vec<_> = SPECS.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), SPECS.len());
+    }
 }

@@ -41,6 +41,58 @@ pub struct Provenance {
     pub timestamp_unix: u64,
 }
 
+/// What the maker of a figure knows about it; [`Provenance::new`] adds the build (commit,
+/// versions), the config's hash and the time.
+pub struct FigureFacts<'a> {
+    /// Figure / simulation id.
+    pub id: &'a str,
+    /// Paper key as in the theorem report.
+    pub paper: &'a str,
+    /// The paper's own figure number, or `None`.
+    pub figure: Option<&'a str>,
+    /// Title.
+    pub title: &'a str,
+    /// argv that regenerates it.
+    pub command: Vec<String>,
+    /// Resolved config (defaults filled in).
+    pub config: serde_json::Value,
+    /// Master seed.
+    pub seed: u64,
+    /// Whether the quick (CI) preset was used.
+    pub quick: bool,
+    /// Source file of the producer.
+    pub source: &'a str,
+    /// Summary numbers computed by the producer.
+    pub summary: serde_json::Value,
+    /// Wall time in seconds.
+    pub wall_s: f64,
+}
+
+impl Provenance {
+    /// The record of `f`, made now by this build.
+    pub fn new(f: FigureFacts<'_>) -> Self {
+        let (git_commit, git_dirty) = git_state();
+        Self {
+            id: f.id.to_string(),
+            paper: f.paper.to_string(),
+            figure: f.figure.map(str::to_string),
+            title: f.title.to_string(),
+            command: f.command,
+            config_hash: hash_json(&f.config),
+            config: f.config,
+            seed: f.seed,
+            quick: f.quick,
+            git_commit,
+            git_dirty,
+            versions: Versions::current(),
+            source: f.source.to_string(),
+            summary: f.summary,
+            wall_s: f.wall_s,
+            timestamp_unix: now_unix(),
+        }
+    }
+}
+
 /// Versions recorded in every provenance record.
 #[derive(Debug, Clone, Serialize)]
 pub struct Versions {

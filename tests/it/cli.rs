@@ -156,9 +156,7 @@ fn ctrl_c_keeps_finished_figures() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    crate::ctrl_c(&child);
     let o = child.wait_with_output().unwrap();
     if o.status.code() == Some(0) {
         return; // finished before the signal arrived: nothing to check
@@ -239,40 +237,17 @@ fn closed_or_full_stdout_is_not_a_panic() {
     }
 }
 
-/// Starts `goodhart args`, sends SIGINT after `after`, and returns (exit code, stdout, stderr,
-/// seconds from the signal to the exit).
-fn interrupt_after(
-    args: &[&str],
-    after: std::time::Duration,
-) -> (Option<i32>, String, String, f64) {
-    use std::process::Stdio;
-    let child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(after);
-    let t0 = std::time::Instant::now();
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let o = child.wait_with_output().unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-        t0.elapsed().as_secs_f64(),
-    )
-}
-
 /// Issue 14: Ctrl-C during the theorem checks ends the run within a second with exit 130, no
 /// report and no check recorded as failed (before: ~26 s later, interrupted checks printed as
 /// failures with NaN, exit 1).
 #[test]
 fn ctrl_c_during_theorem_checks_is_exit_130_without_a_report() {
-    let (code, out, err, secs) = interrupt_after(
+    let crate::Interrupted {
+        code,
+        stdout: out,
+        stderr: err,
+        secs,
+    } = crate::interrupt_after(
         &["theorems", "--quick"],
         std::time::Duration::from_millis(1500),
     );
@@ -319,7 +294,12 @@ fn simulate_large_atoms_refused_or_interruptible() {
     assert!(e.contains("atoms") && e.contains("limit"), "{e}");
     let big = d.join("big.toml");
     std::fs::write(&big, base.replace("atoms = 20000", "atoms = 10000000")).unwrap();
-    let (code, _, err, secs) = interrupt_after(
+    let crate::Interrupted {
+        code,
+        stderr: err,
+        secs,
+        ..
+    } = crate::interrupt_after(
         &[
             "simulate",
             "--config",

@@ -276,3 +276,34 @@ fn train_config_errors_name_the_key_or_value() {
         assert!(e.contains(needle), "case {needle}: {e}");
     }
 }
+
+/// Issue 10: the LLM figures are in the figure registry: `figure --list` shows each with the `llm`
+/// command that makes it, and `figure ID` for one of them is a one-line error naming that command.
+#[test]
+fn figure_list_shows_llm_figures_with_their_command() {
+    let o = goodhart(&["figure", "--list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = String::from_utf8_lossy(&o.stdout).to_string();
+    for (id, cmd) in [
+        ("llm-train-small", "`goodhart llm train-small --out DIR`"),
+        (
+            "cohen24-llm-transcripts",
+            "`goodhart llm validate --out DIR`",
+        ),
+        (
+            "kwa24-fig-b1-probe",
+            "`goodhart llm probe --reward DIR --out DIR`",
+        ),
+    ] {
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{list}"));
+        assert!(line.ends_with(&format!("[{cmd}]")), "{line}");
+    }
+    let o = goodhart(&["figure", "cohen24-llm-empty-kl", "--out", "x"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("goodhart llm validate --out DIR"), "{e}");
+}

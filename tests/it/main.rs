@@ -40,3 +40,44 @@ pub(crate) fn make_tiny(dir: &std::path::Path) {
     let o = goodhart(&["llm", "make-tiny", "--out", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Sends Ctrl-C (SIGINT) to a running child.
+pub(crate) fn ctrl_c(child: &std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+}
+
+/// What [`interrupt_after`] saw.
+pub(crate) struct Interrupted {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Seconds from the signal to the exit.
+    pub secs: f64,
+}
+
+/// Starts `goodhart args`, sends Ctrl-C after `after`, and waits for the exit.
+pub(crate) fn interrupt_after(args: &[&str], after: std::time::Duration) -> Interrupted {
+    use std::process::Stdio;
+    let child = Command::new(env!("CARGO_BIN_EXE_goodhart"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let t0 = std::time::Instant::now();
+    ctrl_c(&child);
+    let o = child.wait_with_output().unwrap();
+    Interrupted {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&o.stderr).to_string(),
+        secs: t0.elapsed().as_secs_f64(),
+    }
+}

@@ -21,8 +21,8 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::estimate::verdict::{verdict, VerdictOptions, VerdictReport};
-use crate::llm::cli::bar;
-use crate::llm::figures::{write_llm_figure, LlmFigure};
+use crate::llm::figures::{write_llm_figure, LlmFigure, KWA_B1_PROBE, KWA_B2_PROBE};
+use crate::output::progress::bar;
 use crate::output::{write_atomic, Table};
 use crate::plot::{chart, histogram, svg_page, titled, Axes, Guides, Series, Style};
 use crate::sim::interrupt;
@@ -96,7 +96,7 @@ fn tails_of(
 ) -> anyhow::Result<VerdictReport> {
     let v = verdict(values, &VerdictOptions::default(), seed)
         .with_context(|| format!("tails of {label}"))?;
-    crate::cli::tails::write_outputs(dir, file, "reward", values, seed, &v, label)?;
+    crate::figures::tails::write_outputs(dir, file, "reward", values, seed, &v, label)?;
     if !quiet {
         eprintln!(
             "{label}: {} — γ̂ = {:.3} (95% CI [{:.3}, {:.3}]), k = {}, n = {}",
@@ -328,14 +328,10 @@ fn write_b1(
         )
     })?;
     let fig = LlmFigure {
-        id: "kwa24-fig-b1-probe",
-        paper: "kwa2024",
-        figure: Some("B.1"),
-        title: "Figure B.1 on this reward model: histogram and normal probability plot of rewards of random token sequences",
+        spec: &KWA_B1_PROBE,
         config: serde_json::json!({"reward": a.reward, "random": a.random, "random_length": a.random_length}),
         seed: a.seed,
         summary: crate::figures::kwa24_empirical::verdict_json(v),
-        source: file!(),
     };
     write_llm_figure(&a.out, &fig, &svg, &table, argv, started)?;
     Ok(())
@@ -406,17 +402,13 @@ fn write_b2(
         },
     )?;
     let fig = LlmFigure {
-        id: "kwa24-fig-b2-probe",
-        paper: "kwa2024",
-        figure: Some("B.2"),
-        title: "Figure B.2 on these models: reward vs log-probability of ACG-optimised sequences",
+        spec: &KWA_B2_PROBE,
         config: serde_json::json!({
             "reward": a.reward, "base": a.base, "acg_runs": a.acg_runs,
             "acg_iterations": a.acg_iterations, "acg_length": a.acg_length, "authors_acg": a.authors_acg
         }),
         seed: a.seed,
         summary: reading.clone(),
-        source: file!(),
     };
     write_llm_figure(&a.out, &fig, &svg, &table, argv, started)?;
     Ok(reading)
