@@ -38,6 +38,7 @@ use crate::dist::Law;
 use crate::error::{finite, Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{neumaier_sum, tol, Neumaier, Tolerance};
+use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{fmt_num, Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
@@ -703,18 +704,11 @@ pub fn tail_reweighting(x: &Law, v: &Law, t: f64, tail_mass: f64) -> Result<Tail
 // ---------------------------------------------------------------------------------------------
 // Checks
 
-/// A value printed in the spec: its number and the tolerance "1e-4 relative or the printed
-/// digits", whichever is looser (half a unit in the last printed place).
-fn printed(s: &str) -> (f64, Tolerance) {
-    let x: f64 = s.parse().unwrap_or(f64::NAN);
-    let decimals = s.split_once('.').map_or(0, |(_, f)| f.len());
-    let half_unit = 0.5 * 10f64.powi(-(decimals as i32));
-    let rel = tol::SPEC_QUADRATURE;
-    if half_unit > rel * x.abs() {
-        (x, Tolerance::abs(half_unit))
-    } else {
-        (x, Tolerance::rel(rel))
-    }
+/// A value printed in spec §6.5 (computed there by quadrature): its number and the tolerance
+/// "1e-4 relative or half a unit in the last printed place", whichever is looser.
+fn spec_quadrature_value(s: &str) -> (f64, Tolerance) {
+    let p = printed(s);
+    (p.value, p.tolerance_or_rel(tol::SPEC_QUADRATURE))
 }
 
 fn t_slug(t: f64) -> String {
@@ -867,7 +861,7 @@ impl Ctx {
     ) {
         for &(t, s) in rows {
             let id = format!("{id_stem}-t-{}", t_slug(t));
-            let (expected, tolr) = printed(s);
+            let (expected, tolr) = spec_quadrature_value(s);
             let r = conditional_mean(pair, t).map(|c| {
                 Check::from(Claim {
                     id: (&id).into(),
@@ -1409,19 +1403,10 @@ mod tests {
     use crate::numerics::tolerance::assert_close;
 
     #[test]
-    fn printed_tolerance() {
-        let (x, t) = printed("0.00030");
-        assert_eq!(x, 3e-4);
-        assert_close(t.abs, 5e-6, Tolerance::rel(1e-12));
-        let (_, t) = printed("311.84");
-        assert_eq!(t, Tolerance::rel(1e-4));
-    }
-
-    #[test]
     fn gaussian_closed_form_and_spec() {
         // spec §6.5 Theorem 6 instance (closed form printed to 6 decimals)
         for &(t, s) in THM6_GAUSS {
-            let (e, tl) = printed(s);
+            let (e, tl) = spec_quadrature_value(s);
             let q = conditional_mean(&Pair::independent(n01(), n01()), t).unwrap();
             assert_close(
                 q.mean_v,
@@ -1446,7 +1431,7 @@ mod tests {
     fn theorem5_instance_against_spec() {
         let p = Pair::independent(t3(), n01());
         for &(t, s) in THM5_T3_NORMAL {
-            let (e, tl) = printed(s);
+            let (e, tl) = spec_quadrature_value(s);
             let q = conditional_mean(&p, t).unwrap();
             assert!(q.converged, "t = {t}");
             assert_close(q.mean_v, e, tl);

@@ -34,6 +34,7 @@ use crate::dist::Law;
 use crate::error::{Error, Result};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{tol, Tolerance};
+use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
 
@@ -467,24 +468,6 @@ const TABLE: &[Row] = &[
     },
 ];
 
-/// A printed decimal and half a unit of its last printed digit.
-fn printed(s: &str) -> (f64, f64) {
-    let v: f64 = s.parse().unwrap_or(f64::NAN);
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().unwrap_or(0)),
-        None => (s, 0),
-    };
-    let decimals = mant.find('.').map(|i| mant.len() - i - 1).unwrap_or(0) as i32;
-    (v, 0.5 * 10f64.powi(exp - decimals))
-}
-
-/// Tolerance for a value printed in the spec (mpmath, correctly rounded): half a unit of the last
-/// printed digit, plus 1e-12 relative for our own rounding. Stricter than [`tol::SPEC_PRINTED`]
-/// wherever 7 digits are printed; as strict as the print allows where fewer are.
-fn printed_tol(half_unit: f64) -> Tolerance {
-    Tolerance::new(1e-12, half_unit)
-}
-
 fn t3() -> Result<StudentT> {
     StudentT::new(3.0)
 }
@@ -546,7 +529,8 @@ fn table_checks(v: &mut Vec<Check>) {
                         format!("t^-{a}")
                     };
                     for (what, value, s) in [("mean", p.mean, mean_s), ("kl", p.kl, kl_s)] {
-                        let (bound, half) = printed(s);
+                        let spec = printed(s);
+                        let (bound, half) = (spec.value, spec.half_unit);
                         let (statement, quantity) = if what == "mean" {
                             (
                                 format!("E_{{P_t}}[X] for Q = t3, tail mass {rule}, t = {} matches spec §6.1", p.t),
@@ -567,7 +551,7 @@ fn table_checks(v: &mut Vec<Check>) {
                             value,
                             relation: Relation::Eq,
                             bound,
-                            tol: printed_tol(half),
+                            tol: spec.tolerance(),
                             detail: format!(
                                 "t = {:.12}, m = {:.6e}, F̄_Q(t) = {:.6e}, r_lo = {:.9}, r_hi = {:.6e}; expected {s} as printed in spec §6.1 (mpmath), tolerance = half a unit of the last printed digit ({half:e})",
                                 p.t, p.tail_mass, p.base_tail, p.left_factor, p.right_factor
@@ -940,7 +924,8 @@ fn figure_checks() -> Result<Vec<Check>> {
         let t = ts[frame - 1];
         let p = p_t_construction(&q, t, power_tail_mass(1.0, 0.8, t))?;
         for (what, value, s) in [("mean", p.mean, mean_s), ("kl", p.kl, kl_s)] {
-            let (bound, half) = printed(s);
+            let spec = printed(s);
+            let bound = spec.value;
             v.push(Check::from(Claim {
                 id: format!("kwa2024-figa1-frame{frame}-{what}"),
                 paper: Paper::Kwa2024,
@@ -957,7 +942,7 @@ fn figure_checks() -> Result<Vec<Check>> {
                 value,
                 relation: Relation::Eq,
                 bound,
-                tol: printed_tol(half),
+                tol: spec.tolerance(),
                 detail: format!(
                     "spec §3 Figure A.1 prints {s} (matches the authors' script at these t)"
                 ),
@@ -1152,15 +1137,5 @@ mod tests {
         ));
         assert!(fig_a1_thresholds(2.0, 1.0, 5).is_err());
         assert!(fig_a1_thresholds(1.0, 2.0, 1).is_err());
-    }
-
-    #[test]
-    fn printed_half_units() {
-        let (v, h) = printed("1.7323e-3");
-        assert_eq!(v, 1.7323e-3);
-        assert_close(h, 5e-8, Tolerance::rel(1e-12));
-        let (v, h) = printed("0.0561384");
-        assert_eq!(v, 0.0561384);
-        assert_close(h, 5e-8, Tolerance::rel(1e-12));
     }
 }

@@ -35,6 +35,7 @@ use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::roots::newton_bisect;
 use crate::numerics::{logsumexp, tol, Neumaier, Tolerance};
 use crate::prob::{Probs, Tilt};
+use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
 
@@ -367,12 +368,6 @@ pub fn truncated_tilted_log_normaliser(q: &Law, beta: f64, lo: f64, hi: f64) -> 
 
 const RESULT: &str = "Theorem 2";
 
-fn printed(s: &str) -> (f64, f64) {
-    let v: f64 = s.parse().unwrap_or(f64::NAN);
-    let decimals = s.find('.').map(|i| s.len() - i - 1).unwrap_or(0) as i32;
-    (v, 0.5 * 10f64.powi(-decimals))
-}
-
 fn d_id(d: f64) -> String {
     format!("d{d}").replace('.', "p")
 }
@@ -421,7 +416,7 @@ fn normal_checks() -> Result<Vec<Check>> {
         let b = dv_bound(normal_log_mgf(1.0), d)?;
         let exact = (2.0 * d).sqrt();
         worst = worst.max((b.value - exact).abs() / exact);
-        let (bound, half) = printed(s);
+        let spec = printed(s);
         v.push(Check::from(Claim {
             id: format!("kwa2024-thm2-normal-dv-{}", d_id(d)),
             paper: Paper::Kwa2024,
@@ -430,8 +425,8 @@ fn normal_checks() -> Result<Vec<Check>> {
             quantity: "inf_λ (d + λ²/2)/λ by grid + golden section".into(),
             value: b.value,
             relation: Relation::Eq,
-            bound,
-            tol: Tolerance::new(1e-12, half),
+            bound: spec.value,
+            tol: spec.tolerance(),
             detail: format!("spec §6.2 prints {s}; exact √(2d) = {exact:.15}, minimiser λ = {:.12} (exact √(2d)), attained by N(√(2d), 1) whose KL is μ²/2 = d", b.lambda),
         }));
     }

@@ -44,6 +44,7 @@ use crate::env::{kl_per_state, kl_traj, TreeMdp, TreePolicy, TreeShape};
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp_weighted, tol, Neumaier, Tolerance};
 use crate::prob::{kl, Probs, Tilt};
+use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
@@ -617,17 +618,9 @@ pub fn corollary1_tree(pt: &ProxyTree, t: f64, c: f64) -> Result<Cor1Numbers> {
 
 /// A spec value printed with a fixed number of digits, and the tolerance those digits carry
 /// (half a unit in the last printed place, plus 1e-12 relative for our own rounding).
-fn printed(s: &str) -> (f64, Tolerance) {
-    let value: f64 = s.parse().unwrap_or(f64::NAN);
-    let (mantissa, exp) = match s.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (s, 0),
-    };
-    let decimals = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i32);
-    (
-        value,
-        Tolerance::new(1e-12, 0.5 * 10f64.powi(exp - decimals)),
-    )
+fn spec_value(s: &str) -> (f64, Tolerance) {
+    let p = printed(s);
+    (p.value, p.tolerance())
 }
 
 /// Spec §6.3: `t → (base Pr(g > t), E_ρ[g], KL, KL/16)`.
@@ -760,7 +753,7 @@ fn theorem3_checks(seed: u64) -> Vec<Check> {
         debug_assert_eq!(n.t, *t);
         let values = [n.base_tail_prob, n.mean_return, n.kl_traj, n.kl_per_state];
         for k in 0..4 {
-            let (expected, tolerance) = printed(spec[k]);
+            let (expected, tolerance) = spec_value(spec[k]);
             v.push(Check::from(Claim {
                 id: format!("kwa2024-thm3-tree-t{}-{}", tstr(*t), names[k]),
                 paper: Paper::Kwa2024,
@@ -881,7 +874,7 @@ fn theorem3_continuous_checks() -> Vec<Check> {
             .into_iter()
             .enumerate()
         {
-            let (expected, tolerance) = printed(spec[k]);
+            let (expected, tolerance) = spec_value(spec[k]);
             v.push(Check::from(Claim {
                 id: format!("kwa2024-thm3-continuous-t{}-{}", tstr(*t), name),
                 paper: Paper::Kwa2024,
@@ -1156,7 +1149,7 @@ mod tests {
                 .into_iter()
                 .zip(spec)
             {
-                let (expected, tolerance) = printed(s);
+                let (expected, tolerance) = spec_value(s);
                 assert_close(value, expected, tolerance);
             }
             assert!(n.tr_max_rel_err <= tol::EXACT_REL, "{}", n.tr_max_rel_err);
@@ -1183,8 +1176,8 @@ mod tests {
     fn continuous_version_matches_spec_6_1() {
         for (t, spec) in SPEC_6_1 {
             let n = theorem3_continuous(TOY_DEPTH, t, 1.0).unwrap();
-            let (e, te) = printed(spec[0]);
-            let (k, tk) = printed(spec[1]);
+            let (e, te) = spec_value(spec[0]);
+            let (k, tk) = spec_value(spec[1]);
             assert_close(n.mean_return, e, te);
             assert_close(n.kl_traj, k, tk);
             assert_close(
@@ -1316,15 +1309,6 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), cs.len(), "duplicate ids");
-    }
-
-    #[test]
-    fn printed_tolerance_follows_the_digits() {
-        let (v, t) = printed("0.0288391");
-        assert_eq!(v, 0.0288391);
-        assert_close(t.abs, 5e-8, Tolerance::rel(1e-12));
-        let (_, t) = printed("1.37329e-4");
-        assert_close(t.abs, 5e-10, Tolerance::rel(1e-12));
     }
 
     proptest! {
