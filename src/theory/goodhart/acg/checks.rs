@@ -1,12 +1,11 @@
 //! The report's checks of Kwa et al. 2024 §4.1 ("ACG results need some interpretation") and
 //! Table 1's annealing schedule, recomputed from the published data.
 
+use super::{acg_edits, csv_column, mixture_kl};
 use crate::error::{Error, Result};
 use crate::numerics::{neumaier_sum, tol, Tolerance};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
-
-use super::*;
 
 const LLAMA: &str = include_str!("../../../../data/kwa2024/llama_starling_reward_values.csv");
 const ACG: &str = include_str!("../../../../data/kwa2024/acg_final_rewards.csv");

@@ -2,6 +2,10 @@
 //! the §5.2 counterexample and the BoN-matched pairs) against spec §6.5's printed values, closed forms
 //! and Monte Carlo.
 
+use super::{
+    conditional_cell_masses, conditional_mean, conditional_mean_mc, gaussian_conditional_mean,
+    lemma2_ln_ratio, table_a1_regions, CondNumbers, Pair,
+};
 use crate::dist::Law;
 use crate::error::Result;
 use crate::numerics::{neumaier_sum, tol, Tolerance};
@@ -9,8 +13,6 @@ use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{fmt_num, Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
-
-use super::*;
 
 /// A value printed in spec §6.5 (computed there by quadrature): its number and the tolerance
 /// "1e-4 relative or half a unit in the last printed place", whichever is looser.

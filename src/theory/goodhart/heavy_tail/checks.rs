@@ -2,6 +2,10 @@
 //! table, the theorem's `M`/`ε` search, asymptotics, monotonicity, a quadrature cross-check and the
 //! light-tailed contrast.
 
+use super::{
+    fig_a1_thresholds, normal_kl_lower_bound, p_t_by_quadrature, p_t_construction, power_tail_mass,
+    BaseLaw, PtNumbers, StudentT,
+};
 use crate::dist::Law;
 use crate::error::{Error, Result};
 use crate::numerics::{tol, Tolerance};
@@ -9,8 +13,6 @@ use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
 use std::f64::consts::PI;
-
-use super::*;
 
 const RESULT: &str = "Theorem 1";
 const FIGURE: &str = "Figure A.1";

@@ -1,12 +1,15 @@
 //! The report's checks of Theorem 4 of Kwa et al. 2024: the discretised Gaussians against the
 //! closed forms (spec §6.4), the factorised tilt, and the heavy/light-tailed contrast.
 
+use super::{
+    factorisation_error, gaussian_closed_form, gaussian_theorem4_point, log_normaliser,
+    t3_truncated_log_normaliser, t3_truncated_log_normaliser_lower_bound, GridLaw, NamedLaw,
+    Thm4Point, GRID_POINTS,
+};
 use crate::error::{Error, Result};
 use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
-
-use super::*;
 
 /// β values of the checks (spec §6.4).
 pub const BETAS: [f64; 4] = [1.0, 0.5, 0.1, 0.01];

@@ -1,6 +1,10 @@
 //! The report's checks of Theorem 2 of Kwa et al. 2024: the Donsker–Varadhan bound for Gaussian and
 //! exponential `Q` (spec §6.2), its `d → 0` limit, a discrete law and the heavy-tailed contrast.
 
+use super::{
+    dv_bound, exp1_log_mgf, exp1_optimum, kl_exp_vs_exp1, normal_log_mgf,
+    truncated_tilted_log_normaliser, FiniteLogMgf,
+};
 use crate::dist::Law;
 use crate::error::Result;
 use crate::numerics::quad::{integrate, QuadOptions};
@@ -9,8 +13,6 @@ use crate::prob::{Probs, Tilt};
 use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
-
-use super::*;
 
 const RESULT: &str = "Theorem 2";
 

@@ -1,13 +1,15 @@
 //! The report's checks of Theorem 3 and Corollary 1 of Kwa et al. 2024 on the toy tree MDP
 //! (spec §6.3), the continuous-return tree (spec §6.1) and the proxy tree.
 
+use super::{
+    corollary1_tree, t3_sf_inv, theorem3_continuous, theorem3_tree, toy_proxy_tree, toy_tree,
+    Cor1Numbers, Thm3ContinuousNumbers, Thm3Numbers,
+};
 use crate::error::Result;
 use crate::numerics::{tol, Tolerance};
 use crate::report::printed::printed;
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
-
-use super::*;
 
 /// A spec value printed with a fixed number of digits, and the tolerance those digits carry
 /// (half a unit in the last printed place, plus 1e-12 relative for our own rounding).
