@@ -1,6 +1,6 @@
 //! The report's checks of Theorems 5 and 6 of Kwa et al. 2024 (Lemmas 1–2, Table A.1, Figure A.2,
-//! the §5.2 counterexample and the BoN-matched pairs) against spec §6.5's printed values, closed forms
-//! and Monte Carlo.
+//! the §5.2 counterexample and the BoN-matched pairs) against spec §6.5's printed values, closed
+//! forms and Monte Carlo.
 
 use super::{
     conditional_cell_masses, conditional_mean, conditional_mean_mc, gaussian_conditional_mean,

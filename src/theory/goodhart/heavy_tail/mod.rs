@@ -1,5 +1,6 @@
-//! Theorem 1 of Kwa et al. 2024 (KL on heavy-tailed distributions, Figure A.1): if `Q` is heavy-tailed with finite mean, then
-//! for every `M > 0` and `ε > 0` there is a `P` with `μ_P > M` and `D_KL(P‖Q) < ε`.
+//! Theorem 1 of Kwa et al. 2024 (KL on heavy-tailed distributions, Figure A.1): if `Q` is
+//! heavy-tailed with finite mean, then for every `M > 0` and `ε > 0` there is a `P` with `μ_P > M`
+//! and `D_KL(P‖Q) < ε`.
 //!
 //! The proof's construction `P_t` rescales `Q` separately below and above a threshold `t` so
 //! that `P_t` puts mass `m` (the proof: `m = c/t`; Figure A.1: `m = t^{-0.8}`) above `t`.

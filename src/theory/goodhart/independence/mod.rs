@@ -1,5 +1,5 @@
-//! Theorem 4 of Kwa et al. 2024: light-tailed, independent error and utility ⇒ the KL-penalised optimum has
-//! unbounded utility as the penalty vanishes.
+//! Theorem 4 of Kwa et al. 2024: light-tailed, independent error and utility ⇒ the KL-penalised
+//! optimum has unbounded utility as the penalty vanishes.
 //!
 //! **Theorem 4.** If `U = X + V` with `X ⟂ V`, both light-tailed, `V` unbounded, and
 //! `π*(β) = argmax_π E[U(π)] − β·KL(π‖π₀)`, then `E[V(π*(β))] → ∞` as `β → 0⁺`.

@@ -1,5 +1,5 @@
-//! Theorem 2 of Kwa et al. 2024 (light tails bound the gain): if `Q` is light-tailed and `d = D_KL(P‖Q)` is
-//! bounded, then `μ_P` is bounded, and `μ_P − μ_Q → 0` as `d → 0`.
+//! Theorem 2 of Kwa et al. 2024 (light tails bound the gain): if `Q` is light-tailed and
+//! `d = D_KL(P‖Q)` is bounded, then `μ_P` is bounded, and `μ_P − μ_Q → 0` as `d → 0`.
 //!
 //! The paper's proof is a Lagrange-multiplier heuristic (the optimum is an exponential tilt of
 //! `Q`). We check the rigorous quantitative form, the Donsker–Varadhan (Gibbs) variational bound:

@@ -1,5 +1,5 @@
-//! Unit and property tests of Theorem 3 and Corollary 1 (Kwa et al. 2024): the tree construction, the
-//! Student-t(3) closed forms and the Donsker–Varadhan bound.
+//! Unit and property tests of Theorem 3 and Corollary 1 (Kwa et al. 2024): the tree construction,
+//! the Student-t(3) closed forms and the Donsker–Varadhan bound.
 
 use super::checks::*;
 use super::*;
