@@ -9,6 +9,8 @@ use serde::{Serialize, Serializer};
 
 use crate::numerics::Tolerance;
 
+pub mod printed;
+
 /// Options for a theorem run.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckOptions {

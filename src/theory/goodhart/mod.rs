@@ -8,13 +8,17 @@
 //!
 //! | result | module |
 //! |---|---|
-//! | Theorem 1 | [`heavy_tail`] |
+//! | Theorem 1, Figure A.1 | [`heavy_tail`] |
 //! | Theorem 2 | [`light_tail`] |
 //! | Theorem 3, Corollary 1 | [`policy`] |
 //! | Theorem 4 | [`independence`] |
-//! | Theorems 5, 6, counterexample | [`conditioning`] |
+//! | Theorems 5, 6, Lemmas 1–2, Table A.1, §5.2 counterexample | [`conditioning`] |
 //! | best-of-n (Gao 2022, Beirami 2024, Figure B.3) | [`best_of_n`] |
 //! | §4.1 ACG arithmetic, Table 1 | [`acg`] |
+//!
+//! Each result's module keeps its maths in `mod.rs` (or named files), the report's checks in
+//! `checks.rs` (`Check::from(Claim {..})` and the `checks(opts)` entry point) and long unit and
+//! property tests in `tests.rs`; values printed in the spec are read by [`crate::report::printed`].
 
 pub mod acg;
 pub mod best_of_n;

@@ -1,6 +1,7 @@
-//! Best-of-n: the exact KL of the best-of-n policy, the `ln n − (n−1)/n` bound and Beirami's
-//! counterexample to its tightness; and the exact expected values of the best-of-N winner when
-//! the proxy is `U = V + X` (Kwa et al. 2024, Appendix B, Figure B.3).
+//! Figure B.3 of Kwa et al. 2024 (Appendix B) and the best-of-n KL bound (Gao et al. 2022;
+//! Beirami et al. 2024, Theorem 1 and its counterexample): the exact KL of the best-of-n policy,
+//! the `ln n − (n−1)/n` bound and Beirami's counterexample to its tightness; and the exact expected
+//! values of the best-of-N winner when the proxy is `U = V + X`.
 //!
 //! **KL of best-of-n** ([`finite`]). On a finite base `π₀` ranked by reward (ties broken
 //! uniformly among the tied draws),
