@@ -251,11 +251,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             resume,
         } => reproduce(&out, quick, seed, resume, &observer),
         Command::Figure { list: true, .. } => {
-            for s in figures::registry() {
+            for s in catalogue::figures() {
                 println!("{:<28} {:<10} {}", s.id, s.figure.unwrap_or("—"), s.title);
             }
             #[cfg(feature = "llm")]
-            for s in figures::llm_figures() {
+            for s in catalogue::llm_figures() {
                 println!(
                     "{:<28} {:<10} {} [`{}`]",
                     s.id,
@@ -274,7 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             list: false,
         } => {
             let id = id.context("give a figure id (see `goodhart figure --list`)")?;
-            let spec = figures::find(&id)?;
+            let spec = catalogue::find_figure(&id)?;
             let mut command = vec![
                 "goodhart".to_string(),
                 "figure".into(),
@@ -345,13 +345,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config {
             action: ConfigAction::Show { id },
         } => {
-            print!("{}", figures::find(&id)?.default_config);
+            print!("{}", catalogue::find_figure(&id)?.default_config);
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
             action: ConfigAction::List,
         } => {
-            for s in figures::registry() {
+            for s in catalogue::figures() {
                 println!("{}", s.id);
             }
             Ok(ExitCode::SUCCESS)
@@ -370,14 +370,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let id = header.simulation.with_context(|| {
                 format!(
                     "{origin}: missing top-level key `simulation` (one of: {})",
-                    figures::registry()
+                    catalogue::figures()
                         .iter()
                         .map(|s| s.id)
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
             })?;
-            let spec = figures::find(&id)?;
+            let spec = catalogue::find_figure(&id)?;
             let opts = RunOptions {
                 out_dir: &out,
                 seed,
@@ -426,7 +426,7 @@ fn reproduce(
     observer: &crate::output::progress::Bars,
 ) -> anyhow::Result<ExitCode> {
     use crate::sim::Observer;
-    let specs = figures::registry();
+    let specs = catalogue::figures();
     let mut provs = Vec::new();
     let build = crate::output::provenance::git_state();
     for (i, spec) in specs.iter().enumerate() {

@@ -21,8 +21,4 @@ pub mod kwa24_kl_frontier;
 pub mod kwa24_tilt;
 pub mod tails;
 
-#[cfg(feature = "llm")]
-pub use registry::llm_figures;
-pub use registry::{
-    find, registry, run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions,
-};
+pub use registry::{run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};

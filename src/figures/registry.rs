@@ -1,4 +1,4 @@
-//! The figure registry (every figure, the LLM ones under feature `llm`) and the run of one figure
+//! What a figure is ([`FigureSpec`]: a producer with its default config) and the run of one figure
 //! shared by `reproduce`, `figure` and `simulate` (its files written by
 //! [`crate::output::figure_files`]).
 
@@ -56,60 +56,6 @@ pub struct FigureSpec {
     pub default_config: &'static str,
     /// The producer.
     pub produce: fn(&FigureInput<'_>) -> Result<FigureOutput>,
-}
-
-/// Every registered figure, in `reproduce` order.
-pub fn registry() -> Vec<&'static FigureSpec> {
-    let mut v: Vec<&'static FigureSpec> = Vec::new();
-    for specs in [
-        // Kwa, Thomas, Garriga-Alonso 2024.
-        super::kwa24_fig_a1::SPECS,
-        super::kwa24_kl_frontier::SPECS,
-        super::kwa24_fig_a2::SPECS,
-        super::kwa24_conditioning::SPECS,
-        super::kwa24_fig_b3::SPECS,
-        super::kwa24_tilt::SPECS,
-        super::kwa24_empirical::SPECS,
-        // Cohen, Hutter, Bengio, Russell 2024.
-        super::cohen24_kl_vs_horizon::SPECS,
-        super::cohen24_value_vs_budget::SPECS,
-        super::cohen24_simplest_time::SPECS,
-        super::cohen24_tvd_kl_mass::SPECS,
-        super::cohen24_ask_for_help::SPECS,
-    ] {
-        v.extend(specs.iter().copied());
-    }
-    v
-}
-
-/// The LLM figures (feature `llm`): made by a `goodhart llm …` command from trained models, so
-/// `reproduce` and `figure ID` do not make them; `figure --list` shows them with that command.
-#[cfg(feature = "llm")]
-pub fn llm_figures() -> &'static [&'static crate::llm::figures::LlmFigureSpec] {
-    crate::llm::figures::SPECS
-}
-
-/// Looks up a figure by id.
-///
-/// # Errors
-/// [`Error::UnknownId`] listing the known ids; for an LLM figure, [`Error::Other`] naming the
-/// command that makes it.
-pub fn find(id: &str) -> Result<&'static FigureSpec> {
-    #[cfg(feature = "llm")]
-    if let Some(l) = llm_figures().iter().find(|s| s.id == id) {
-        return Err(Error::Other(format!(
-            "figure `{id}` needs trained models: `{}` makes it",
-            l.command
-        )));
-    }
-    let all = registry();
-    all.iter()
-        .copied()
-        .find(|s| s.id == id)
-        .ok_or_else(|| Error::UnknownId {
-            id: id.to_string(),
-            known: all.iter().map(|s| s.id).collect::<Vec<_>>().join(", "),
-        })
 }
 
 /// Options shared by every run.

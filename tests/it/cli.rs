@@ -20,7 +20,7 @@ fn unknown_figure_is_one_line_exit_1() {
 
 #[test]
 fn every_registered_config_matches_its_file_and_parses() {
-    for spec in goodhart::figures::registry() {
+    for spec in goodhart::catalogue::figures() {
         let path = format!(
             "{}/simulations/{}.toml",
             env!("CARGO_MANIFEST_DIR"),
@@ -44,7 +44,7 @@ fn every_registered_config_matches_its_file_and_parses() {
         if p.extension().and_then(|e| e.to_str()) == Some("toml") {
             let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
             assert!(
-                goodhart::figures::find(&stem).is_ok(),
+                goodhart::catalogue::find_figure(&stem).is_ok(),
                 "simulations/{stem}.toml has no producer"
             );
         }
@@ -54,7 +54,7 @@ fn every_registered_config_matches_its_file_and_parses() {
 #[test]
 fn simulate_rejects_unknown_key_and_malformed_toml_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(spec) = goodhart::figures::registry().first().copied() else {
+    let Some(spec) = goodhart::catalogue::figures().first().copied() else {
         return;
     };
     let typo = dir.path().join("typo.toml");
@@ -121,7 +121,7 @@ fn theorems_json_has_contract_shape() {
 fn readme_indexes_every_figure() {
     let readme =
         std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    for spec in goodhart::figures::registry() {
+    for spec in goodhart::catalogue::figures() {
         assert!(
             readme.contains(&format!("`goodhart figure {}`", spec.id)),
             "README.md lacks figure {}",
