@@ -27,11 +27,6 @@ use std::path::{Path, PathBuf};
 const KNOWN_CYCLES: &[&[&str]] = &[
     // `src/llm/cli.rs` holds helpers (`bar`, `train_small`) that probe/validate/bench use.
     &["bench", "cli", "llm::cli", "llm::probe", "llm::validate"],
-    // `ppo::Environment` is typed by `chat::ChatObservation`.
-    &["chat", "ppo"],
-    &["experiment", "plan"],
-    // `mixtral` calls `sampler::token_log_prob`; `quant` names `mixtral`'s types.
-    &["mixtral", "quant", "sampler"],
 ];
 
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -44,16 +44,42 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::Agent;
-use crate::chat::{ChatObservation, ChatTick};
 use crate::{LlmError, Result};
 use adam::Adam;
 
+/// What the trainer reads from an observation (one row per environment): the agent's state
+/// features, the base policy's next-token log-probs and which environments take the agent's token
+/// on the next tick. [`crate::chat::ChatObservation`] is the chat environment's.
+pub trait AgentObservation {
+    /// `(n, state_dim)` f32 state features.
+    fn state(&self) -> &Tensor;
+    /// The base policy's next-token log-probs, `(n, vocab)` f32.
+    fn log_base(&self) -> &Tensor;
+    /// Whether each environment takes the agent's token on the next tick (its turn).
+    fn acting(&self) -> &[bool];
+}
+
+/// What one tick of an [`Environment`] produced.
+#[derive(Debug, Clone)]
+pub struct Tick<O> {
+    /// The next observation (`None` once the episode is over).
+    pub obs: Option<O>,
+    /// Reward credited on this tick to each environment's **latest agent step** (0 if none).
+    pub reward: Vec<f64>,
+    /// `Some(is_empty)` when an agent turn was completed on this tick.
+    pub agent_turn_completed: Vec<Option<bool>>,
+    /// Whether the episode ended on this tick (all environments together).
+    pub done: bool,
+}
+
 /// An episodic environment whose observations carry the base policy's log-probs (see
-/// [`ChatObservation`]); all environments of a batch move in lockstep and end together.
+/// [`AgentObservation`]); all environments of a batch move in lockstep and end together.
 pub trait Environment {
+    /// What the agent sees after a tick.
+    type Observation: AgentObservation;
     /// Parallel episodes.
     fn n_envs(&self) -> usize;
-    /// Width of [`ChatObservation::state`].
+    /// Width of [`AgentObservation::state`].
     fn state_dim(&self) -> usize;
     /// Size of the action space.
     fn vocab_size(&self) -> usize;
@@ -61,12 +87,12 @@ pub trait Environment {
     ///
     /// # Errors
     /// Model errors.
-    fn reset(&mut self) -> Result<ChatObservation>;
+    fn reset(&mut self) -> Result<Self::Observation>;
     /// One tick (see [`crate::chat::ChatEnv::step`]).
     ///
     /// # Errors
     /// Model errors, bad actions.
-    fn step(&mut self, actions: &[u32], rng: &mut ChaCha8Rng) -> Result<ChatTick>;
+    fn step(&mut self, actions: &[u32], rng: &mut ChaCha8Rng) -> Result<Tick<Self::Observation>>;
     /// Episode `i`'s transcript as text.
     ///
     /// # Errors
@@ -537,7 +563,7 @@ impl Trainer {
             })
             .collect();
         loop {
-            let acting: Vec<usize> = (0..n).filter(|&i| obs.acting[i]).collect();
+            let acting: Vec<usize> = (0..n).filter(|&i| obs.acting()[i]).collect();
             let mut actions = vec![0u32; n];
             if !acting.is_empty() {
                 let idx = Tensor::from_vec(
@@ -546,9 +572,9 @@ impl Trainer {
                     &self.device,
                 )?;
                 // The observation comes from the base device; the agent may live on another.
-                let state = obs.state.to_device(&self.device)?.index_select(&idx, 0)?;
+                let state = obs.state().to_device(&self.device)?.index_select(&idx, 0)?;
                 let log_base = obs
-                    .log_base
+                    .log_base()
                     .to_device(&self.device)?
                     .index_select(&idx, 0)?;
                 let b: Vec<f32> = acting.iter().map(|&i| budget[i] as f32).collect();

@@ -220,6 +220,8 @@ impl SilenceWorld {
 }
 
 impl Environment for SilenceWorld {
+    type Observation = ChatObservation;
+
     fn n_envs(&self) -> usize {
         self.cfg.n_envs
     }
