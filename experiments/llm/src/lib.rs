@@ -25,6 +25,10 @@
 //! | [`device`] | device names of the configs (`cpu`, `cpu:N` stand-ins, `cuda:N`) and their candle devices | — |
 //! | [`config`] | the TOML configuration of one run of the LLM experiment (read by `experiment` and `plan`) | Cohen et al. 2024 §5 |
 //! | [`experiment`] | one configured run of the LLM experiment, training + evaluation | Cohen et al. 2024 §5 |
+//!
+//! Seeds: every random stream here is a `(seed, unit path)` stream of the workspace crate
+//! `goodhart-seeds` (`crates/seeds`), the rule the root package uses as `goodhart::sim::seeds`; the
+//! paths say what each stream is for (`"train/lm/init"`, `"ppo/round-3/rollout"`, `"probe/acg"`).
 // `deny`, not `forbid`: checkpoint.rs memory-maps weights (candle's mmap constructor is `unsafe`), in one
 // function with its SAFETY argument.
 #![deny(unsafe_code)]

@@ -24,8 +24,10 @@
 //! gradient-norm clipping on the actor's parameters only, Adam with the actor's and the critic's
 //! learning rates ([`adam`]).
 //!
-//! **Reproducibility and resume.** Round `r` draws from the ChaCha8 stream `(seed, 2r)` and the
-//! update after it from `(seed, 2r + 1)`; a checkpoint ([`state`]) is written atomically after
+//! **Reproducibility and resume.** Round `r` draws from the ChaCha8 stream of unit
+//! `ppo/round-r/rollout` and the update after it from `ppo/round-r/update`, evaluation round `r`
+//! from `ppo/evaluation/round-r`, the agent's initial weights from `ppo/agent-init` (the workspace's
+//! `(seed, unit path)` rule, `goodhart-seeds`); a checkpoint ([`state`]) is written atomically after
 //! every update (actor, critic, Adam moments, counters, metrics so far), so a run resumed from it
 //! continues exactly as if uninterrupted (tested). An interrupt request is honoured after the
 //! current round: the last update's checkpoint is what is kept.
@@ -38,8 +40,9 @@ mod tests;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
+use goodhart_seeds::{stream_rng, stream_seed};
 use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -388,12 +391,6 @@ pub struct Trainer {
     outcome: TrainOutcome,
 }
 
-fn stream(seed: u64, s: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(s);
-    r
-}
-
 impl Trainer {
     /// A fresh trainer for an environment of `state_dim` and `vocab`.
     ///
@@ -401,7 +398,12 @@ impl Trainer {
     /// Invalid settings.
     pub fn new(cfg: PpoConfig, state_dim: usize, vocab: usize, device: &Device) -> Result<Self> {
         cfg.validate()?;
-        let agent = Agent::new(state_dim, vocab, cfg.seed, device)?;
+        let agent = Agent::new(
+            state_dim,
+            vocab,
+            stream_seed(cfg.seed, "ppo/agent-init"),
+            device,
+        )?;
         let names = ["actor.weight", "actor.bias"];
         let actor: Vec<_> = names
             .iter()
@@ -479,7 +481,7 @@ impl Trainer {
         while self.timesteps < self.cfg.total_steps {
             let before = self.timesteps / self.cfg.update_steps;
             let budget = self.cfg.round_budget(self.timesteps);
-            let mut rng = stream(self.cfg.seed, 2 * self.rounds as u64);
+            let mut rng = stream_rng(self.cfg.seed, &format!("ppo/round-{}/rollout", self.rounds));
             let (steps, eps, text) = self.rollout(env, budget, true, &mut rng)?;
             self.timesteps += steps.len() as u64;
             buffer.extend(steps);
@@ -487,7 +489,11 @@ impl Trainer {
             self.rounds += 1;
             let last = self.timesteps >= self.cfg.total_steps;
             if self.timesteps / self.cfg.update_steps > before || last {
-                let mut urng = stream(self.cfg.seed, 2 * self.rounds as u64 + 1);
+                // The update after round `rounds - 1` (counted above).
+                let mut urng = stream_rng(
+                    self.cfg.seed,
+                    &format!("ppo/round-{}/update", self.rounds - 1),
+                );
                 let mut m = self.update(&buffer, &episodes, &mut urng)?;
                 m.budget_nats = budget;
                 m.wall_s = started.elapsed().as_secs_f64();
@@ -522,7 +528,7 @@ impl Trainer {
     ) -> Result<Vec<EpisodeStats>> {
         let mut out = Vec::new();
         for r in 0..rounds {
-            let mut rng = stream(self.cfg.seed ^ 0x5eed_e7a1, r as u64);
+            let mut rng = stream_rng(self.cfg.seed, &format!("ppo/evaluation/round-{r}"));
             let (_, eps, _) = self.rollout(env, self.cfg.budget_nats, false, &mut rng)?;
             out.extend(eps);
         }
