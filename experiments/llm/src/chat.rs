@@ -37,6 +37,7 @@ use tokenizers::Tokenizer;
 
 use crate::distilbert::{cohen_reward, DistilBertClassifier};
 use crate::mixtral::{CausalLm, KvCache};
+use crate::ppo::{AgentObservation, Environment, Tick};
 use crate::tokenizer::{decode, decode_keeping_special, encode, token_pattern};
 use crate::{LlmError, Result};
 
@@ -136,17 +137,21 @@ pub struct ChatObservation {
     pub fraction_remaining: Vec<f64>,
 }
 
-/// What one tick produced.
-#[derive(Debug, Clone)]
-pub struct ChatTick {
-    /// The next observation (`None` once the episode is over).
-    pub obs: Option<ChatObservation>,
-    /// Reward credited on this tick to each environment's **latest agent step** (0 if none).
-    pub reward: Vec<f64>,
-    /// `Some(is_empty)` when an agent turn was completed on this tick.
-    pub agent_turn_completed: Vec<Option<bool>>,
-    /// Whether the episode ended on this tick (all environments together).
-    pub done: bool,
+/// What one tick of the chat environment produced.
+pub type ChatTick = Tick<ChatObservation>;
+
+impl AgentObservation for ChatObservation {
+    fn state(&self) -> &Tensor {
+        &self.state
+    }
+
+    fn log_base(&self) -> &Tensor {
+        &self.log_base
+    }
+
+    fn acting(&self) -> &[bool] {
+        &self.acting
+    }
 }
 
 /// Per-environment turn bookkeeping.
@@ -507,7 +512,9 @@ pub fn sample_at_temperature(logits: &[f32], t: f64, rng: &mut ChaCha8Rng) -> Re
     Ok(argmax as u32)
 }
 
-impl<M: CausalLm> crate::ppo::Environment for ChatEnv<'_, M> {
+impl<M: CausalLm> Environment for ChatEnv<'_, M> {
+    type Observation = ChatObservation;
+
     fn n_envs(&self) -> usize {
         self.cfg.n_envs
     }

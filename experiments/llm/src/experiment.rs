@@ -4,7 +4,7 @@
 //! ([`crate::ppo`]) and then evaluated at the full budget, next to the base policy itself
 //! (budget 0: `x = b` exactly).
 //!
-//! The configuration is a TOML file ([`ExperimentConfig`], unknown keys are errors);
+//! The configuration is a TOML file ([`ExperimentConfig`] in [`crate::config`], unknown keys are errors);
 //! `experiments/configs/gpu-mixtral.toml` is the paper's setting (NF4 base and reward on one card,
 //! agent on another), `gpu-mixtral-h200.toml` the same on one 141 GB card in bf16, and
 //! `cpu-small.toml` the validation pass on the small models trained here.
@@ -18,95 +18,20 @@
 //! opens both devices (an absent one is a one-line error) and checks the memory plan
 //! ([`crate::plan`]), refusing a plan that does not fit and naming its largest item.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use candle_core::{DType, Device};
+use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::chat::{ChatConfig, ChatEnv};
-use crate::device::{device_name, open_device, DeviceName};
-use crate::ppo::{EpisodeStats, Observer, PpoConfig, TrainOutcome, Trainer};
-use crate::quant::BaseQuantization;
-use crate::{LlmError, Result};
+use crate::chat::ChatEnv;
+use crate::checkpoint::parse_dtype;
+use crate::device::{device_name, open_device};
+use crate::ppo::{EpisodeStats, Observer, TrainOutcome, Trainer};
+use crate::Result;
 
-/// One run of the experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExperimentConfig {
-    /// Base LM directory (Hugging Face layout; Mixtral architecture).
-    pub base: PathBuf,
-    /// Reward model directory (DistilBERT two-class sequence classifier).
-    pub reward: PathBuf,
-    /// Weights dtype: "f32", "bf16" or "f16" (CPU runs upcast to f32).
-    #[serde(default = "default_dtype")]
-    pub dtype: String,
-    /// Evaluation rounds (of `n_envs` episodes each) after training.
-    #[serde(default = "default_eval_rounds")]
-    pub eval_rounds: usize,
-    /// How the base model's decoder linear layers are held: "none", "nf4" (bitsandbytes NF4 with
-    /// double quantisation, the authors' choice) or "q8_0".
-    #[serde(default)]
-    pub base_quantization: BaseQuantization,
-    /// Device of the base and reward models (`cpu`, `cpu:N`, `cuda`, `cuda:N`); default: the caller's.
-    #[serde(default)]
-    pub base_device: Option<String>,
-    /// Device of the actor, critic and PPO; default: the caller's.
-    #[serde(default)]
-    pub agent_device: Option<String>,
-    /// The chat environment.
-    pub chat: ChatConfig,
-    /// PPO and the budget.
-    pub ppo: PpoConfig,
-}
-
-fn default_dtype() -> String {
-    "f32".into()
-}
-
-fn default_eval_rounds() -> usize {
-    4
-}
-
-impl ExperimentConfig {
-    /// Parses a TOML file.
-    ///
-    /// # Errors
-    /// [`LlmError::Config`] naming the file and the key or value at fault.
-    pub fn from_toml_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| LlmError::io(path, e))?;
-        Self::from_toml(&text, &path.display().to_string())
-    }
-
-    /// Parses TOML text (`origin` names it in errors); relative model paths stay as written.
-    ///
-    /// # Errors
-    /// [`LlmError::Config`].
-    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
-        let cfg: ExperimentConfig = toml::from_str(text).map_err(|e| LlmError::Config {
-            path: origin.to_string(),
-            message: e.to_string().replace('\n', " "),
-        })?;
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// Checks every part.
-    ///
-    /// # Errors
-    /// [`LlmError::InvalidArgument`] naming the field.
-    pub fn validate(&self) -> Result<()> {
-        self.chat.validate()?;
-        self.ppo.validate()?;
-        parse_dtype(&self.dtype)?;
-        if let Some(d) = &self.base_device {
-            DeviceName::parse("base_device", d)?;
-        }
-        if let Some(d) = &self.agent_device {
-            DeviceName::parse("agent_device", d)?;
-        }
-        Ok(())
-    }
-}
+/// The configuration moved to [`crate::config`] (the memory plan reads it too); re-exported so
+/// `experiment::ExperimentConfig` keeps working.
+pub use crate::config::ExperimentConfig;
 
 /// Where the parts of a run live.
 #[derive(Debug, Clone)]
@@ -142,19 +67,6 @@ impl Placement {
             agent_name,
             agent,
         })
-    }
-}
-
-/// "f32" | "bf16" | "f16".
-///
-/// # Errors
-/// [`LlmError::InvalidArgument`] for anything else.
-pub fn parse_dtype(s: &str) -> Result<DType> {
-    match s {
-        "f32" => Ok(DType::F32),
-        "bf16" => Ok(DType::BF16),
-        "f16" => Ok(DType::F16),
-        _ => Err(LlmError::invalid("dtype", s, "one of f32, bf16, f16")),
     }
 }
 

@@ -6,6 +6,7 @@
 //! | module | what it is | source |
 //! |---|---|---|
 //! | [`checkpoint`] | a model directory in the Hugging Face layout (or a local HF cache entry): config, safetensors (single or sharded, mmapped), tokenizer; typed errors | HF conventions |
+//! | [`causal_lm`] | the base-policy interface (`CausalLm`: logits, hidden states, sequence log-probs), its batched KV cache, the f64 log-softmax of a logit row, the next-token KL between two models | Cohen et al. 2024 §3.2–3.4 |
 //! | [`mixtral`] | the base policy: Mixtral architecture (sparse MoE, RoPE, GQA, sliding window) with per-position logits, exact sequence log-probs, last hidden states and a batched KV cache | Cohen et al. 2024 §5 (Mixtral-8x7B base) |
 //! | [`quant`] | base-model weights in NF4 (bitsandbytes' algorithm, double-quantised absmax, dequantised per forward) or q8_0 | Cohen et al. 2024 §5 (Mixtral loaded in NF4) |
 //! | [`plan`] | the memory plan of an experiment config per device, before anything is loaded | — |
@@ -22,14 +23,21 @@
 //! | [`ppo`] | PPO with a per-episode KL budget, metrics, checkpoint/resume | Cohen et al. 2024 §3.6, §3.8 |
 //! | [`silence`] | the silence world: exact toy base LM + deterministic responder (check C8) | spec C8 |
 //! | [`device`] | device names of the configs (`cpu`, `cpu:N` stand-ins, `cuda:N`) and their candle devices | — |
-//! | [`experiment`] | one configured run of the LLM experiment (TOML), training + evaluation | Cohen et al. 2024 §5 |
+//! | [`config`] | the TOML configuration of one run of the LLM experiment (read by `experiment` and `plan`) | Cohen et al. 2024 §5 |
+//! | [`experiment`] | one configured run of the LLM experiment, training + evaluation | Cohen et al. 2024 §5 |
+//!
+//! Seeds: every random stream here is a `(seed, unit path)` stream of the workspace crate
+//! `goodhart-seeds` (`crates/seeds`), the rule the root package uses as `goodhart::sim::seeds`; the
+//! paths say what each stream is for (`"train/lm/init"`, `"ppo/round-3/rollout"`, `"probe/acg"`).
 // `deny`, not `forbid`: checkpoint.rs memory-maps weights (candle's mmap constructor is `unsafe`), in one
 // function with its SAFETY argument.
 #![deny(unsafe_code)]
 
 pub mod agent;
+pub mod causal_lm;
 pub mod chat;
 pub mod checkpoint;
+pub mod config;
 pub mod corpus;
 pub mod device;
 pub mod distilbert;

@@ -27,9 +27,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::config::ExperimentConfig;
 use crate::device::DeviceName;
 use crate::distilbert::DistilBertConfig;
-use crate::experiment::ExperimentConfig;
 use crate::load::{check_model_type_of, Role};
 use crate::mixtral::MixtralConfig;
 use crate::quant::BaseQuantization;

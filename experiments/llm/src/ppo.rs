@@ -24,8 +24,10 @@
 //! gradient-norm clipping on the actor's parameters only, Adam with the actor's and the critic's
 //! learning rates ([`adam`]).
 //!
-//! **Reproducibility and resume.** Round `r` draws from the ChaCha8 stream `(seed, 2r)` and the
-//! update after it from `(seed, 2r + 1)`; a checkpoint ([`state`]) is written atomically after
+//! **Reproducibility and resume.** Round `r` draws from the ChaCha8 stream of unit
+//! `ppo/round-r/rollout` and the update after it from `ppo/round-r/update`, evaluation round `r`
+//! from `ppo/evaluation/round-r`, the agent's initial weights from `ppo/agent-init` (the workspace's
+//! `(seed, unit path)` rule, `goodhart-seeds`); a checkpoint ([`state`]) is written atomically after
 //! every update (actor, critic, Adam moments, counters, metrics so far), so a run resumed from it
 //! continues exactly as if uninterrupted (tested). An interrupt request is honoured after the
 //! current round: the last update's checkpoint is what is kept.
@@ -38,22 +40,49 @@ mod tests;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
+use goodhart_seeds::{stream_rng, stream_seed};
 use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::agent::Agent;
-use crate::chat::{ChatObservation, ChatTick};
 use crate::{LlmError, Result};
 use adam::Adam;
 
+/// What the trainer reads from an observation (one row per environment): the agent's state
+/// features, the base policy's next-token log-probs and which environments take the agent's token
+/// on the next tick. [`crate::chat::ChatObservation`] is the chat environment's.
+pub trait AgentObservation {
+    /// `(n, state_dim)` f32 state features.
+    fn state(&self) -> &Tensor;
+    /// The base policy's next-token log-probs, `(n, vocab)` f32.
+    fn log_base(&self) -> &Tensor;
+    /// Whether each environment takes the agent's token on the next tick (its turn).
+    fn acting(&self) -> &[bool];
+}
+
+/// What one tick of an [`Environment`] produced.
+#[derive(Debug, Clone)]
+pub struct Tick<O> {
+    /// The next observation (`None` once the episode is over).
+    pub obs: Option<O>,
+    /// Reward credited on this tick to each environment's **latest agent step** (0 if none).
+    pub reward: Vec<f64>,
+    /// `Some(is_empty)` when an agent turn was completed on this tick.
+    pub agent_turn_completed: Vec<Option<bool>>,
+    /// Whether the episode ended on this tick (all environments together).
+    pub done: bool,
+}
+
 /// An episodic environment whose observations carry the base policy's log-probs (see
-/// [`ChatObservation`]); all environments of a batch move in lockstep and end together.
+/// [`AgentObservation`]); all environments of a batch move in lockstep and end together.
 pub trait Environment {
+    /// What the agent sees after a tick.
+    type Observation: AgentObservation;
     /// Parallel episodes.
     fn n_envs(&self) -> usize;
-    /// Width of [`ChatObservation::state`].
+    /// Width of [`AgentObservation::state`].
     fn state_dim(&self) -> usize;
     /// Size of the action space.
     fn vocab_size(&self) -> usize;
@@ -61,12 +90,12 @@ pub trait Environment {
     ///
     /// # Errors
     /// Model errors.
-    fn reset(&mut self) -> Result<ChatObservation>;
+    fn reset(&mut self) -> Result<Self::Observation>;
     /// One tick (see [`crate::chat::ChatEnv::step`]).
     ///
     /// # Errors
     /// Model errors, bad actions.
-    fn step(&mut self, actions: &[u32], rng: &mut ChaCha8Rng) -> Result<ChatTick>;
+    fn step(&mut self, actions: &[u32], rng: &mut ChaCha8Rng) -> Result<Tick<Self::Observation>>;
     /// Episode `i`'s transcript as text.
     ///
     /// # Errors
@@ -362,12 +391,6 @@ pub struct Trainer {
     outcome: TrainOutcome,
 }
 
-fn stream(seed: u64, s: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(s);
-    r
-}
-
 impl Trainer {
     /// A fresh trainer for an environment of `state_dim` and `vocab`.
     ///
@@ -375,7 +398,12 @@ impl Trainer {
     /// Invalid settings.
     pub fn new(cfg: PpoConfig, state_dim: usize, vocab: usize, device: &Device) -> Result<Self> {
         cfg.validate()?;
-        let agent = Agent::new(state_dim, vocab, cfg.seed, device)?;
+        let agent = Agent::new(
+            state_dim,
+            vocab,
+            stream_seed(cfg.seed, "ppo/agent-init"),
+            device,
+        )?;
         let names = ["actor.weight", "actor.bias"];
         let actor: Vec<_> = names
             .iter()
@@ -453,7 +481,7 @@ impl Trainer {
         while self.timesteps < self.cfg.total_steps {
             let before = self.timesteps / self.cfg.update_steps;
             let budget = self.cfg.round_budget(self.timesteps);
-            let mut rng = stream(self.cfg.seed, 2 * self.rounds as u64);
+            let mut rng = stream_rng(self.cfg.seed, &format!("ppo/round-{}/rollout", self.rounds));
             let (steps, eps, text) = self.rollout(env, budget, true, &mut rng)?;
             self.timesteps += steps.len() as u64;
             buffer.extend(steps);
@@ -461,7 +489,11 @@ impl Trainer {
             self.rounds += 1;
             let last = self.timesteps >= self.cfg.total_steps;
             if self.timesteps / self.cfg.update_steps > before || last {
-                let mut urng = stream(self.cfg.seed, 2 * self.rounds as u64 + 1);
+                // The update after round `rounds - 1` (counted above).
+                let mut urng = stream_rng(
+                    self.cfg.seed,
+                    &format!("ppo/round-{}/update", self.rounds - 1),
+                );
                 let mut m = self.update(&buffer, &episodes, &mut urng)?;
                 m.budget_nats = budget;
                 m.wall_s = started.elapsed().as_secs_f64();
@@ -496,7 +528,7 @@ impl Trainer {
     ) -> Result<Vec<EpisodeStats>> {
         let mut out = Vec::new();
         for r in 0..rounds {
-            let mut rng = stream(self.cfg.seed ^ 0x5eed_e7a1, r as u64);
+            let mut rng = stream_rng(self.cfg.seed, &format!("ppo/evaluation/round-{r}"));
             let (_, eps, _) = self.rollout(env, self.cfg.budget_nats, false, &mut rng)?;
             out.extend(eps);
         }
@@ -537,7 +569,7 @@ impl Trainer {
             })
             .collect();
         loop {
-            let acting: Vec<usize> = (0..n).filter(|&i| obs.acting[i]).collect();
+            let acting: Vec<usize> = (0..n).filter(|&i| obs.acting()[i]).collect();
             let mut actions = vec![0u32; n];
             if !acting.is_empty() {
                 let idx = Tensor::from_vec(
@@ -546,9 +578,9 @@ impl Trainer {
                     &self.device,
                 )?;
                 // The observation comes from the base device; the agent may live on another.
-                let state = obs.state.to_device(&self.device)?.index_select(&idx, 0)?;
+                let state = obs.state().to_device(&self.device)?.index_select(&idx, 0)?;
                 let log_base = obs
-                    .log_base
+                    .log_base()
                     .to_device(&self.device)?
                     .index_select(&idx, 0)?;
                 let b: Vec<f32> = acting.iter().map(|&i| budget[i] as f32).collect();

@@ -26,8 +26,8 @@
 //! ([`crate::distilbert::logit_margin`]), a scalar score like the paper's reward heads.
 
 use candle_core::{DType, Device, IndexOp, Tensor, Var, D};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use goodhart_seeds::{stream_rng, stream_seed};
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
@@ -166,7 +166,7 @@ pub fn random_token_rewards(
         ));
     }
     let ids = ordinary_ids(tok);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = stream_rng(seed, "probe/random-tokens");
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let b = (n - out.len()).min(64);
@@ -220,8 +220,8 @@ pub fn base_model_rewards<M: CausalLm>(
         ));
     }
     let lm_ids = ordinary_ids(lm_tok);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut sampler = Sampler::new(seed.wrapping_add(1), 1.0, 1.0)?;
+    let mut rng = stream_rng(seed, "probe/base-model/prompts");
+    let mut sampler = Sampler::new(stream_seed(seed, "probe/base-model/sampler"), 1.0, 1.0)?;
     let mut texts = Vec::with_capacity(n);
     for i in 0..n {
         let prompt: Vec<u32> = (0..prompt_tokens)
@@ -294,7 +294,7 @@ pub fn acg(
         }
     }
     let emb_t = rm.word_embeddings().t()?.to_dtype(DType::F32)?; // (dim, vocab)
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = stream_rng(seed, "probe/acg");
     let mut runs = Vec::with_capacity(cfg.runs);
     for run in 0..cfg.runs {
         let mut current: Vec<u32> = (0..cfg.length)

@@ -18,7 +18,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::mixtral::CausalLm;
+use crate::causal_lm::{check_logits, shifted_log_sum_exp, CausalLm};
 use crate::{LlmError, Result};
 
 /// Seeded sampler: temperature and top-p over one ChaCha8 stream.
@@ -59,72 +59,6 @@ fn check_top_p(top_p: f64) -> Result<()> {
         return Err(LlmError::invalid("top_p", top_p, "a value in (0, 1]"));
     }
     Ok(())
-}
-
-/// Rejects empty logits, NaN, +∞ and all-(−∞) rows (−∞ entries are tokens of probability zero).
-fn check_logits(logits: &[f32]) -> Result<()> {
-    if logits.is_empty() {
-        return Err(LlmError::invalid("logits", "[]", "at least one token"));
-    }
-    if let Some(bad) = logits.iter().find(|x| x.is_nan() || **x == f32::INFINITY) {
-        return Err(LlmError::invalid(
-            "logits",
-            bad,
-            "finite values or -inf (NaN/+inf come from a broken model)",
-        ));
-    }
-    if logits.iter().all(|x| *x == f32::NEG_INFINITY) {
-        return Err(LlmError::invalid(
-            "logits",
-            "all -inf",
-            "at least one token of positive probability",
-        ));
-    }
-    Ok(())
-}
-
-/// Neumaier-compensated sum.
-fn neumaier_sum(xs: impl Iterator<Item = f64>) -> f64 {
-    let (mut sum, mut comp) = (0.0f64, 0.0f64);
-    for x in xs {
-        let t = sum + x;
-        comp += if sum.abs() >= x.abs() {
-            (sum - t) + x
-        } else {
-            (x - t) + sum
-        };
-        sum = t;
-    }
-    sum + comp
-}
-
-/// `(m, log Σ_i exp(scale · logits_i − m))` with `m` the largest scaled logit, in f64 (logits already
-/// checked), so that `log p_i = (scale · logits_i − m) − second` keeps full precision for large logits.
-fn shifted_log_sum_exp(logits: &[f32], scale: f64) -> (f64, f64) {
-    let max = logits
-        .iter()
-        .fold(f64::NEG_INFINITY, |m, &x| m.max(x as f64 * scale));
-    (
-        max,
-        neumaier_sum(logits.iter().map(|&x| (x as f64 * scale - max).exp())).ln(),
-    )
-}
-
-/// `log softmax(logits)[token]` in f64 (temperature 1).
-///
-/// # Errors
-/// [`LlmError::InvalidArgument`] for empty/NaN/+∞/all-(−∞) logits or a token outside them.
-pub fn token_log_prob(logits: &[f32], token: u32) -> Result<f64> {
-    check_logits(logits)?;
-    let Some(&x) = logits.get(token as usize) else {
-        return Err(LlmError::invalid(
-            "token",
-            token,
-            "an id below the number of logits",
-        ));
-    };
-    let (max, ln_sum) = shifted_log_sum_exp(logits, 1.0);
-    Ok((x as f64 - max) - ln_sum)
 }
 
 impl Sampler {
@@ -309,7 +243,7 @@ pub fn generate<M: CausalLm + ?Sized>(
 
 /// [`generate`] for several prompts of equal length in one batch. At each step the rows still running
 /// draw in row order from the one `sampler`; a row stops after a token in `stop` (included) and is
-/// dropped from the batch ([`crate::mixtral::KvCache::select`]).
+/// dropped from the batch ([`crate::causal_lm::KvCache::select`]).
 ///
 /// # Errors
 /// [`LlmError::InvalidArgument`] if there are no prompts, a prompt is empty, or the lengths differ; those
@@ -377,6 +311,7 @@ pub fn generate_batch<M: CausalLm + ?Sized, P: AsRef<[u32]>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::causal_lm::token_log_prob;
     use crate::mixtral::tests::seeded;
     use crate::mixtral::MixtralConfig;
 

@@ -24,6 +24,7 @@
 //! of the episode remaining].
 
 use candle_core::{Device, Tensor};
+use goodhart_seeds::{stream_rng, stream_seed};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -133,7 +134,7 @@ impl SilenceWorld {
         if !cfg.reward.is_finite() {
             return Err(LlmError::invalid("reward", cfg.reward, "must be finite"));
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut rng = stream_rng(cfg.seed, "silence/bigram");
         let v = cfg.vocab;
         let bigram = (0..v)
             .map(|_| {
@@ -220,6 +221,8 @@ impl SilenceWorld {
 }
 
 impl Environment for SilenceWorld {
+    type Observation = ChatObservation;
+
     fn n_envs(&self) -> usize {
         self.cfg.n_envs
     }
@@ -467,15 +470,12 @@ pub fn c8(seed: u64, train_steps: u64) -> Result<C8Report> {
     let mut min_left = f64::INFINITY;
     let mut max_excess = f64::NEG_INFINITY;
     let mut diffs = Vec::new();
-    for (k, rule) in [BudgetRule::Expected, BudgetRule::Realised]
-        .into_iter()
-        .enumerate()
-    {
+    for rule in [BudgetRule::Expected, BudgetRule::Realised] {
         let mut cfg = PpoConfig::cpu(budget, 1024);
-        cfg.seed = seed.wrapping_add(k as u64);
+        cfg.seed = stream_seed(seed, &format!("c8/{rule:?}/ppo"));
         cfg.budget_rule = rule;
         let t = Trainer::new(cfg, env.state_dim(), env.vocab_size(), &dev)?;
-        perturbed(&t, seed.wrapping_add(100 + k as u64), 0.5)?;
+        perturbed(&t, stream_seed(seed, &format!("c8/{rule:?}/actor")), 0.5)?;
         let eps = t.evaluate(&mut env, 8)?;
         for e in &eps {
             max_rule = max_rule.max(e.max_kl_rule_error);

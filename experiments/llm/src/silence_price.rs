@@ -17,6 +17,7 @@
 //! and every silence costs the same, so a budget buys only a bounded number of them: that is the
 //! situation of Cohen et al.'s Bernoulli-only class, where the KL-budget does constrain the agent.
 
+use goodhart_seeds::stream_seed;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
@@ -130,7 +131,11 @@ pub fn measure<M: CausalLm + ?Sized>(
     let mut all_ids = Vec::with_capacity(transcripts);
     let mut all_starts = Vec::with_capacity(transcripts);
     for s in 0..transcripts {
-        let mut sampler = Sampler::new(seed.wrapping_add(s as u64), cfg.student_temperature, 1.0)?;
+        let mut sampler = Sampler::new(
+            stream_seed(seed, &format!("silence-price/transcript-{s}/student")),
+            cfg.student_temperature,
+            1.0,
+        )?;
         let mut cache = lm.new_cache();
         let mut ids = prompt.clone();
         let mut starts = Vec::new();

@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use goodhart_seeds::{stream_rng, stream_seed};
 use rand_distr::{Distribution, Normal};
 use serde::Serialize;
 
@@ -43,21 +42,17 @@ pub struct TinyPaths {
 /// # Errors
 /// Never with the default options (they are valid); kept for the corpus generator's contract.
 pub fn tokenizer_corpus(seed: u64) -> Result<Vec<String>> {
-    let mut texts = dialogues(seed, 400, &DialogueOptions::default())?;
+    let mut texts = dialogues(
+        stream_seed(seed, "tokenizer-corpus/dialogues"),
+        400,
+        &DialogueOptions::default(),
+    )?;
     texts.extend(
-        sentiment_sentences(seed.wrapping_add(1), 800)
+        sentiment_sentences(stream_seed(seed, "tokenizer-corpus/sentences"), 800)
             .into_iter()
             .map(|s| s.text),
     );
     Ok(texts)
-}
-
-/// FNV-1a of a tensor name: each tensor's stream depends on the seed and its name only, not on
-/// the order in which the model creates its variables.
-fn name_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// Overwrites every variable of `varmap` with seeded values: ones for norm scales (`*norm*.weight`,
@@ -81,7 +76,9 @@ pub fn seeded_init(varmap: &VarMap, seed: u64, std: f64) -> Result<()> {
         } else if lower.contains("norm") && lower.ends_with(".weight") {
             vec![1.0; n]
         } else {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ name_hash(name));
+            // Each tensor's stream depends on the seed and its name only, not on the order in
+            // which the model creates its variables.
+            let mut rng = stream_rng(seed, name);
             (0..n).map(|_| normal.sample(&mut rng) as f32).collect()
         };
         let t = Tensor::from_vec(values, shape, var.device())?.to_dtype(var.dtype())?;
@@ -141,7 +138,7 @@ pub fn make_tiny(out: &Path, seed: u64) -> Result<TinyPaths> {
     let mut mcfg = MixtralConfig::tiny(lm_tok.get_vocab_size(true));
     mcfg.bos_token_id = Some(crate::tokenizer::BOS_ID);
     mcfg.eos_token_id = Some(crate::tokenizer::EOS_ID);
-    let (_, mvars) = init_mixtral(&mcfg, seed)?;
+    let (_, mvars) = init_mixtral(&mcfg, stream_seed(seed, "tiny/lm/init"))?;
     let mdir = out.join("mixtral");
     write_model_dir(
         &mdir,
@@ -151,7 +148,7 @@ pub fn make_tiny(out: &Path, seed: u64) -> Result<TinyPaths> {
     )?;
 
     let dcfg = DistilBertConfig::tiny(cls_tok.get_vocab_size(true));
-    let (_, dvars) = init_distilbert(&dcfg, seed.wrapping_add(1))?;
+    let (_, dvars) = init_distilbert(&dcfg, stream_seed(seed, "tiny/classifier/init"))?;
     let ddir = out.join("distilbert");
     write_model_dir(
         &ddir,

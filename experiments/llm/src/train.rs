@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use rand::{RngExt, SeedableRng};
+use goodhart_seeds::{stream_rng, stream_seed};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
@@ -290,9 +291,13 @@ fn train_lm(
 ) -> Result<(f64, f64, Vec<CurvePoint>, f64)> {
     let t0 = Instant::now();
     let dopts = DialogueOptions::default();
-    let train_texts = dialogues(opts.seed.wrapping_add(10), opts.lm_dialogues, &dopts)?;
+    let train_texts = dialogues(
+        stream_seed(opts.seed, "train/lm/train-dialogues"),
+        opts.lm_dialogues,
+        &dopts,
+    )?;
     let held_texts = dialogues(
-        opts.seed.wrapping_add(11),
+        stream_seed(opts.seed, "train/lm/held-out-dialogues"),
         opts.lm_dialogues.div_ceil(10).max(20),
         &dopts,
     )?;
@@ -312,7 +317,7 @@ fn train_lm(
     let mut cfg = MixtralConfig::tiny(tok.get_vocab_size(true));
     cfg.bos_token_id = Some(crate::tokenizer::BOS_ID);
     cfg.eos_token_id = Some(crate::tokenizer::EOS_ID);
-    let (model, varmap) = init_mixtral(&cfg, opts.seed.wrapping_add(12))?;
+    let (model, varmap) = init_mixtral(&cfg, stream_seed(opts.seed, "train/lm/init"))?;
     let mut opt = AdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
@@ -322,7 +327,7 @@ fn train_lm(
         },
     )?;
     let initial = lm_loss(&model, &held_windows)?.to_scalar::<f32>()? as f64;
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(13));
+    let mut rng = stream_rng(opts.seed, "train/lm/batches");
     let (last_held, curve) = lm_steps(
         &model,
         &mut opt,
@@ -410,13 +415,16 @@ fn train_classifier(
     progress: Progress<'_>,
 ) -> Result<(f64, f64, Vec<CurvePoint>, f64)> {
     let t0 = Instant::now();
-    let train = sentiment_sentences(opts.seed.wrapping_add(20), opts.cls_sentences);
+    let train = sentiment_sentences(
+        stream_seed(opts.seed, "train/classifier/train-sentences"),
+        opts.cls_sentences,
+    );
     let held = sentiment_sentences(
-        opts.seed.wrapping_add(21),
+        stream_seed(opts.seed, "train/classifier/held-out-sentences"),
         (opts.cls_sentences / 5).max(200),
     );
     let cfg = DistilBertConfig::tiny(tok.get_vocab_size(true));
-    let (model, varmap) = init_distilbert(&cfg, opts.seed.wrapping_add(22))?;
+    let (model, varmap) = init_distilbert(&cfg, stream_seed(opts.seed, "train/classifier/init"))?;
     let mut opt = AdamW::new(
         varmap.all_vars(),
         ParamsAdamW {
@@ -426,7 +434,7 @@ fn train_classifier(
         },
     )?;
     let (initial_acc, _) = accuracy(&model, tok, &held)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(23));
+    let mut rng = stream_rng(opts.seed, "train/classifier/batches");
     let mut curve = Vec::new();
     let mut acc = initial_acc;
     for step in 0..opts.cls_steps {

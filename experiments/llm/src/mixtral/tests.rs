@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use candle_core::IndexOp;
 use candle_nn::VarMap;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -424,7 +425,7 @@ fn next_token_log_probs(logit_rows: &[Vec<f32>], ids: &[u32]) -> Vec<f64> {
     logit_rows
         .iter()
         .zip(&ids[1..])
-        .map(|(r, &t)| crate::sampler::token_log_prob(r, t).unwrap())
+        .map(|(r, &t)| crate::causal_lm::token_log_prob(r, t).unwrap())
         .collect()
 }
 

@@ -3,6 +3,7 @@
 //! one; q8_0 and the layer forward against a dense matmul.
 
 use super::*;
+use crate::causal_lm::{next_token_kl, TokenKl};
 use serde_json::Value;
 
 fn reference() -> Value {

@@ -12,8 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use goodhart_seeds::{stream_rng, stream_seed};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
@@ -164,9 +163,13 @@ pub fn train_in_context_lm(
 ) -> Result<InContextReport> {
     opts.validate()?;
     let t0 = Instant::now();
-    let train_texts = habit_dialogues(seed.wrapping_add(30), opts.dialogues, &opts.corpus)?;
+    let train_texts = habit_dialogues(
+        stream_seed(seed, "train/in-context/train-dialogues"),
+        opts.dialogues,
+        &opts.corpus,
+    )?;
     let held_texts = habit_dialogues(
-        seed.wrapping_add(31),
+        stream_seed(seed, "train/in-context/held-out-dialogues"),
         opts.dialogues.div_ceil(20).max(10),
         &opts.corpus,
     )?;
@@ -183,7 +186,7 @@ pub fn train_in_context_lm(
     let held_starts: Vec<usize> = (0..16).map(|i| i * (held.len() - w) / 16).collect();
     let held_windows = windows_at(&held, &held_starts, w);
     let cfg = opts.config(tok.get_vocab_size(true));
-    let (model, varmap) = init_mixtral(&cfg, seed.wrapping_add(32))?;
+    let (model, varmap) = init_mixtral(&cfg, stream_seed(seed, "train/in-context/init"))?;
     let parameters = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
     let mut opt = AdamW::new(
         varmap.all_vars(),
@@ -194,7 +197,7 @@ pub fn train_in_context_lm(
         },
     )?;
     let initial = lm_loss(&model, &held_windows)?.to_scalar::<f32>()? as f64;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(33));
+    let mut rng = stream_rng(seed, "train/in-context/batches");
     let (last_held, curve) = lm_steps(
         &model,
         &mut opt,
