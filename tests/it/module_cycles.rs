@@ -1,22 +1,23 @@
-//! No import cycles between modules (issue 10): reads every `.rs` file under `src/` and
-//! `experiments/llm/src/`, builds the graph "module A names module B" and fails naming each cycle.
+//! No import cycles between modules, at any level (issue 10): reads every `.rs` file under `src/`
+//! and `experiments/llm/src/`, builds the graph "module A names module B" and fails naming each cycle.
 //!
-//! The modules (nodes): in the root crate, each top-level module (`theory`, `figures`, `estimate`,
-//! `dist`, ...) and, inside `src/llm/`, each file (`llm::cli`, `llm::tail_probe`, ...; `src/llm/mod.rs`
-//! is the node `llm`); in `experiments/llm/src/`, each file-level module (`chat`, `ppo`, ...; a
-//! folder `x/` belongs to `x.rs`). `lib.rs` and `main.rs` (the crate roots) are not nodes.
+//! The modules: every file module, named by its path (`src/theory/imitation/class/model.rs` is
+//! `theory::imitation::class::model`; a folder's `mod.rs` names the folder). `lib.rs` and `main.rs`
+//! (the crate roots) are not modules here.
 //!
-//! The edges: every `crate::a::b…` path (in `use` lines, `crate::{a, b}` groups and inline paths)
-//! outside comments and outside test code (files named `tests.rs`, and a file's inline
-//! `#[cfg(test)] mod … {`, which by custom ends the file: tests may borrow fixtures from anywhere) gives an edge from the file's node to the node of
-//! `a` (or `a::b` when `a` is `llm` and `b` one of its files); a path naming only the crate root's
-//! own items (`crate::Result`) gives none. `super::x…` gives an edge only when `x` is a sibling
-//! file module (e.g. `super::figures::LlmFigure` in a file of `src/llm/`); any other `super::` path names the
-//! file's parent (or, in an inline `mod tests`, the file itself), and a child naming its own parent
-//! is not a cycle: the parent declares its children, it does not import them. So the rule is: no
-//! cycle of `crate::`/sibling `super::` references between distinct nodes.
+//! The references: every `crate::a::b::…` path (in `use` lines, `crate::{a, b}` groups and inline
+//! paths) and every `super::…` path, outside comments and outside test code (files named
+//! `tests.rs`, and a file's inline `#[cfg(test)] mod … {`, which by custom ends the file: tests may
+//! borrow fixtures from anywhere), resolved to the longest prefix that is a file module. A path
+//! naming only the crate root's own items (`crate::Result`) gives none.
 //!
-//! std only; it reads about 300 files in milliseconds.
+//! The check runs at every depth d: each module path cut to its first d names is a node, so depth 1
+//! is the top-level modules (`theory`, `figures`, `estimate`, ...), depth 2 `theory::goodhart`,
+//! `llm::validate`, ..., down to single files. A reference between a module and its own ancestor
+//! is not an edge: the parent declares its children (and re-exports them), it does not import them.
+//! So the rule is: at no depth a cycle of references between distinct modules.
+//!
+//! std only; it reads about 400 files in milliseconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -157,7 +158,7 @@ fn segments(s: &str) -> Vec<String> {
             Some(r) if r.starts_with(|c: char| is_ident(c)) => rest = r,
             _ => break,
         }
-        if segs.len() == 2 {
+        if segs.len() == 8 {
             break;
         }
     }
@@ -183,41 +184,41 @@ fn test_module_start(text: &str) -> Option<usize> {
     None
 }
 
-/// Node of a file, given the crate's source root and which top-level module is split per file.
-fn node_of(root: &Path, file: &Path, split: Option<&str>) -> Option<String> {
+/// The module path of a file (`src/theory/imitation/class/model.rs` -> `theory::imitation::class::model`,
+/// a folder's `mod.rs` names the folder); `None` for the crate roots.
+fn module_of(root: &Path, file: &Path) -> Option<Vec<String>> {
     let rel = file.strip_prefix(root).unwrap();
-    let parts: Vec<String> = rel
+    let mut parts: Vec<String> = rel
         .iter()
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
         .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
     if parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main") {
         return None;
     }
-    let top = parts[0].clone();
-    if Some(top.as_str()) == split {
-        if parts.len() == 1 || parts[1] == "mod" {
-            return Some(top);
-        }
-        return Some(format!("{top}::{}", parts[1]));
-    }
-    Some(top)
+    Some(parts)
 }
 
 /// Edges `from -> to` with the files that make them.
 type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
-fn crate_graph(root: &Path, split: Option<&str>) -> Graph {
+/// Module-to-module references of a crate, between full module paths: every `crate::a::b::…` path
+/// and every `super::…` path, resolved to the longest prefix that is a file module of the crate.
+fn references(root: &Path) -> Vec<(Vec<String>, Vec<String>, String)> {
     let mut files = Vec::new();
     rs_files(root, &mut files);
-    let mut nodes = BTreeSet::new();
+    let modules: BTreeSet<Vec<String>> = files.iter().filter_map(|f| module_of(root, f)).collect();
+    let resolve = |path: Vec<String>| -> Option<Vec<String>> {
+        (1..=path.len())
+            .rev()
+            .map(|k| path[..k].to_vec())
+            .find(|p| modules.contains(p))
+    };
+    let mut out = Vec::new();
     for f in &files {
-        if let Some(n) = node_of(root, f, split) {
-            nodes.insert(n);
-        }
-    }
-    let mut g: Graph = BTreeMap::new();
-    for f in &files {
-        let Some(from) = node_of(root, f, split) else {
+        let Some(from) = module_of(root, f) else {
             continue;
         };
         if f.file_stem().is_some_and(|s| s == "tests") {
@@ -227,40 +228,41 @@ fn crate_graph(root: &Path, split: Option<&str>) -> Graph {
         let code = test_module_start(&full).map_or(full.as_str(), |i| &full[..i]);
         let text = strip_comments(code);
         let shown = f.strip_prefix(root).unwrap().display().to_string();
-        let mut targets = Vec::new();
         for segs in paths_after(&text, "crate::") {
-            let top = &segs[0];
-            if !nodes.contains(top) && !nodes.iter().any(|n| n.starts_with(&format!("{top}::"))) {
-                continue; // an item of the crate root
+            if let Some(to) = resolve(segs) {
+                out.push((from.clone(), to, shown.clone()));
             }
-            let to = match segs.get(1) {
-                Some(b)
-                    if Some(top.as_str()) == split && nodes.contains(&format!("{top}::{b}")) =>
-                {
-                    format!("{top}::{b}")
-                }
-                _ => top.clone(),
-            };
-            targets.push(to);
         }
-        // `super::x` names a sibling file module only inside a split module's files.
-        if let Some((parent, _)) = from.split_once("::") {
+        // `super::x` in module `p::m` names `p::x`.
+        if let Some((_, parent)) = from.split_last() {
             for segs in paths_after(&text, "super::") {
-                let sib = format!("{parent}::{}", segs[0]);
-                if nodes.contains(&sib) {
-                    targets.push(sib);
+                let mut path = parent.to_vec();
+                path.extend(segs);
+                if let Some(to) = resolve(path) {
+                    out.push((from.clone(), to, shown.clone()));
                 }
             }
         }
-        for to in targets {
-            let is_parent = from.split_once("::").is_some_and(|(p, _)| p == to);
-            if to != from && !is_parent {
-                g.entry(from.clone())
-                    .or_default()
-                    .entry(to)
-                    .or_default()
-                    .insert(shown.clone());
-            }
+    }
+    out
+}
+
+/// The graph at one depth: each module path cut to its first `depth` names is a node (so at depth 1
+/// the nodes are the top-level modules, at depth 2 `theory::goodhart`, `estimate::hill`, ...). A
+/// reference between a module and its own ancestor is not an edge: a parent declares its children
+/// and re-exports them, it does not import them.
+fn graph_at_depth(refs: &[(Vec<String>, Vec<String>, String)], depth: usize) -> Graph {
+    let mut g: Graph = BTreeMap::new();
+    for (from, to, file) in refs {
+        let (a, b) = (&from[..from.len().min(depth)], &to[..to.len().min(depth)]);
+        let related =
+            a.len() <= b.len() && b[..a.len()] == *a || b.len() <= a.len() && a[..b.len()] == *b;
+        if !related {
+            g.entry(a.join("::"))
+                .or_default()
+                .entry(b.join("::"))
+                .or_default()
+                .insert(file.clone());
         }
     }
     g
@@ -348,19 +350,29 @@ fn no_import_cycles_between_modules() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
     let mut report = String::new();
-    for (name, root, split) in [
-        ("goodhart", base.join("src"), Some("llm")),
-        ("goodhart-llm", base.join("experiments/llm/src"), None),
+    for (name, root) in [
+        ("goodhart", base.join("src")),
+        ("goodhart-llm", base.join("experiments/llm/src")),
     ] {
-        let g = crate_graph(&root, split);
+        let refs = references(&root);
         assert!(
-            g.len() > 5,
-            "{name}: only {} modules with imports found",
-            g.len()
+            refs.len() > 50,
+            "{name}: only {} module references found",
+            refs.len()
         );
-        for comp in cycles(&g) {
-            report.push_str(&format!("{name}: {}", describe(&g, &comp)));
-            found.push(comp);
+        let deepest = refs
+            .iter()
+            .map(|(f, t, _)| f.len().max(t.len()))
+            .max()
+            .unwrap();
+        for depth in 1..=deepest {
+            let g = graph_at_depth(&refs, depth);
+            for comp in cycles(&g) {
+                report.push_str(&format!("{name} (depth {depth}): {}", describe(&g, &comp)));
+                if !found.contains(&comp) {
+                    found.push(comp);
+                }
+            }
         }
     }
     let known: Vec<Vec<String>> = KNOWN_CYCLES
@@ -394,4 +406,38 @@ fn the_checker_sees_a_cycle() {
         }
     }
     assert_eq!(cycles(&g), vec![vec!["a".to_string(), "b".to_string()]]);
+}
+
+#[test]
+fn the_checker_sees_a_nested_cycle_through_super() {
+    // Two sibling files deep in a folder that name each other, one by `super::`, one by `crate::`:
+    // a cycle at depth 2 only (at depth 1 both are the one module `a`).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("a/b")).unwrap();
+    fs::write(root.join("lib.rs"), "pub mod a;\npub mod c;\n").unwrap();
+    fs::write(root.join("c.rs"), "use crate::a::b::x::f;\n").unwrap();
+    fs::write(root.join("a/mod.rs"), "pub mod b;\npub mod z;\n").unwrap();
+    fs::write(root.join("a/z.rs"), "pub fn h() { super::b::y::g(); }\n").unwrap();
+    fs::write(root.join("a/b/mod.rs"), "pub mod x;\npub mod y;\n").unwrap();
+    fs::write(root.join("a/b/x.rs"), "pub fn f() { super::y::g(); }\n").unwrap();
+    fs::write(
+        root.join("a/b/y.rs"),
+        "pub fn g() { crate::a::b::x::f(); crate::a::z::h(); }\n",
+    )
+    .unwrap();
+    let refs = references(root);
+    assert!(cycles(&graph_at_depth(&refs, 1)).is_empty());
+    assert_eq!(
+        cycles(&graph_at_depth(&refs, 2)),
+        vec![vec!["a::b".to_string(), "a::z".to_string()]]
+    );
+    assert_eq!(
+        cycles(&graph_at_depth(&refs, 3)),
+        vec![vec![
+            "a::b::x".to_string(),
+            "a::b::y".to_string(),
+            "a::z".to_string()
+        ]]
+    );
 }

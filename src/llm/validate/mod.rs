@@ -30,6 +30,7 @@ mod figures;
 mod report;
 mod runs;
 mod simplicity;
+mod train;
 mod verdict;
 
 use std::path::PathBuf;
@@ -76,10 +77,11 @@ pub struct ValidateArgs {
 pub use figures::TranscriptPanel;
 use figures::{transcript_panel, write_figures};
 use report::{write_report, Pass, Timing};
-pub use runs::{bases, train, BaseLm, NthEmptyKl, RunSummary};
+pub use runs::{bases, BaseLm, NthEmptyKl, RunSummary};
 use runs::{experiment, grid, lengths, run_with_bar, summarise, write_run_files};
 use simplicity::simplicity;
 pub use simplicity::Simplicity;
+pub use train::train;
 use verdict::{base_result, compare_bases};
 
 /// Runs `goodhart llm validate`.
