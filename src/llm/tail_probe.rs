@@ -173,7 +173,7 @@ pub fn run(a: ProbeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             a.base_samples,
             a.prompt_tokens,
             a.max_new,
-            a.seed.wrapping_add(1),
+            a.seed, // its own streams: "probe/base-model/…"
             |n| {
                 pb.set_position(n as u64);
                 stop()
@@ -214,7 +214,7 @@ pub fn run(a: ProbeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         ..AcgConfig::paper()
     };
     let pb = bar(quiet, (a.acg_runs * a.acg_iterations) as u64, "ACG");
-    let runs = acg(&rm, &rm_tok, &cfg, a.seed.wrapping_add(2), |run, step| {
+    let runs = acg(&rm, &rm_tok, &cfg, a.seed, |run, step| {
         pb.set_position((run * a.acg_iterations + step) as u64);
         stop()
     })?;
