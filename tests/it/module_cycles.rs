@@ -29,6 +29,24 @@ const KNOWN_CYCLES: &[&[&str]] = &[
     // None remain (issue 10 removed the last four). A new cycle fails the test.
 ];
 
+/// The root crate's top-level modules, bottom layer first (the crate map in `src/lib.rs`). A module
+/// may import only from layers below its own; modules in one layer do not import each other.
+const LAYERS: &[&[&str]] = &[
+    &["error"],
+    &["numerics", "sim"],
+    &["report"],
+    &["output", "plot", "config"],
+    &["prob"],
+    &["dist"],
+    &["estimate", "env"],
+    &["theory"],
+    &["figures"],
+    &["llm"],
+    &["catalogue"],
+    &["bench"],
+    &["cli"],
+];
+
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -439,5 +457,27 @@ fn the_checker_sees_a_nested_cycle_through_super() {
             "a::b::y".to_string(),
             "a::z".to_string()
         ]]
+    );
+}
+
+#[test]
+fn lower_layers_never_import_upper_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let layer_of = |m: &str| LAYERS.iter().position(|l| l.contains(&m));
+    let refs = references(&root);
+    let mut bad = BTreeSet::new();
+    for (from, to, file) in &refs {
+        let (a, b) = (from[0].as_str(), to[0].as_str());
+        let la =
+            layer_of(a).unwrap_or_else(|| panic!("module `{a}` ({file}) is in no layer of LAYERS"));
+        let lb = layer_of(b).unwrap_or_else(|| panic!("module `{b}` is in no layer of LAYERS"));
+        if a != b && lb >= la {
+            bad.insert(format!("{a} -> {b} ({file})"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "imports that do not go down the layers:\n{}",
+        bad.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
