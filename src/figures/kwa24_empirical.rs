@@ -19,9 +19,9 @@
 //! end, about 1 200 in between); the table holds the drawn points.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::{FigureInput, FigureOutput, FigureSpec};
+use crate::dist::normal_quantile_erfc;
 use crate::error::{Error, Result};
 use crate::estimate::plots::{
     ccdf_plot, hill_curve, hill_plot, mean_excess_plot, pareto_qq_plot, positive_part, HillBand,
@@ -222,11 +222,10 @@ fn produce(input: &FigureInput<'_>, spec: &FigureSpec, data: Dataset) -> Result<
     input.observer.advance(1);
 
     // probability plots
-    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::Other(format!("normal: {e}")))?;
     let qq: Vec<(f64, f64)> = thinned(n)
         .into_iter()
         .filter(|&i| i > 0)
-        .map(|i| (normal.inverse_cdf(i as f64 / n as f64), asc[i]))
+        .map(|i| (normal_quantile_erfc(i as f64 / n as f64), asc[i]))
         .collect();
     let above: Vec<f64> = asc.iter().copied().filter(|v| *v > st.mean).collect();
     let m = above.len();
