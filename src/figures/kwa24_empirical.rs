@@ -127,7 +127,7 @@ pub fn stats(x: &[f64]) -> Result<Stats> {
         return Err(Error::Empty { name: "sample" });
     }
     let n = x.len() as f64;
-    let mean = neumaier_sum(x.iter().copied()) / n;
+    let mean = crate::numerics::moments::mean(x);
     let var = neumaier_sum(x.iter().map(|v| (v - mean) * (v - mean))) / n;
     Ok(Stats {
         n: x.len(),
