@@ -28,7 +28,7 @@ use crate::estimate::plots::{
     HillCurve, TailLine,
 };
 use crate::estimate::verdict::{verdict, VerdictOptions, VerdictReport};
-use crate::numerics::{neumaier_sum, Tolerance};
+use crate::numerics::Tolerance;
 use crate::output::Table;
 use crate::plot::{
     chart_with_legend, histogram, svg_page, titled, Axes, Guides, Legend, Series, Style,
@@ -126,9 +126,7 @@ pub fn stats(x: &[f64]) -> Result<Stats> {
     if x.is_empty() {
         return Err(Error::Empty { name: "sample" });
     }
-    let n = x.len() as f64;
-    let mean = crate::numerics::moments::mean(x);
-    let var = neumaier_sum(x.iter().map(|v| (v - mean) * (v - mean))) / n;
+    let (mean, var) = crate::numerics::moments::mean_var_population(x);
     Ok(Stats {
         n: x.len(),
         mean,

@@ -1,7 +1,7 @@
 //! The tail verdict (heavy / light / undetermined, in Kwa et al. 2024's sense) from Clauset,
 //! Shalizi & Newman 2009's power-law tests and the Dekkers–Einmahl–de Haan 1989 moment estimator:
 //! the one-line answer to "is this sample's right tail heavy or light?", with the evidence
-//! behind it. Its report checks are in [`checks`](mod@checks), its unit tests in `tests.rs`.
+//! behind it. Its report checks are in `checks.rs`, its unit tests in `tests.rs`.
 //!
 //! Pipeline on a sample `x_1..x_n` (only the upper tail needs to be positive):
 //! 1. `x̂_min` by KS minimisation over at most `max_candidates` thresholds leaving
