@@ -1,5 +1,6 @@
-//! [`Law`]: one enum over the supported families, with validated constructors and tail-exact
-//! survival functions.
+//! [`Law`]: one enum over the supported families (statrs / rand_distr parameterisations), with
+//! validated constructors and tail-exact survival functions (Abramowitz & Stegun forms, see
+//! `special.rs`). Unit tests in `law/tests.rs`.
 //!
 //! ```text
 //! sf(x)     = P(X > x)   computed directly (never 1 − cdf); ln_sf(x) finite wherever ln P(X > x) is

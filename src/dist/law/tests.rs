@@ -1,3 +1,7 @@
+//! Unit tests of [`Law`](super::Law): tail functions against closed forms and mpmath values far
+//! in the tails, partial means and log-MGFs against quadrature, quantile/isf inversion, the TOML
+//! spec and the user laws.
+
 #![allow(clippy::excessive_precision)] // reference values as printed by mpmath
 use super::*;
 use crate::numerics::{tol, tolerance::assert_close, Tolerance};

@@ -1,3 +1,6 @@
+//! Unit tests of the tail-class evidence of Kwa et al. 2024 §2.2 / Theorems 5–6 against closed
+//! forms (spec §6.8: the Exp(1) ratio is `1 + x`, the normal's `Φ̄(x/√2)/Φ̄(x)`) and of its checks.
+
 use super::checks::instances;
 use super::*;
 use crate::numerics::tolerance::assert_close;

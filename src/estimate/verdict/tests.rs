@@ -1,3 +1,6 @@
+//! Unit tests of the tail verdict: rates on seeded samples of known laws, the decision rule's
+//! guards, integer data, the moment estimator on Pareto, Clauset et al. 2009 Table 6.1, the checks.
+
 use super::*;
 use crate::dist::Law;
 use crate::report::{CheckOptions, Paper};
