@@ -17,4 +17,5 @@ pub mod tails;
 mod user;
 
 pub use law::{Law, LawSpec};
+pub(crate) use special::{normal_quantile_erfc, normal_quantile_two_sided};
 pub use user::{Empirical, Tabulated};

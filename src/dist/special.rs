@@ -18,6 +18,8 @@ use std::f64::consts::LN_2;
 
 use statrs::function::gamma::ln_gamma;
 
+use crate::error::{Error, Result};
+
 /// `ln √(2π)`.
 pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
@@ -208,6 +210,35 @@ pub(crate) fn normal_isf(q: f64) -> f64 {
         z += step;
     }
     z
+}
+
+/// `Φ⁻¹(p)` for `p ∈ [0, 1]` as statrs' `Normal::inverse_cdf` computes it, `−√2·erfc⁻¹(2p)`,
+/// without the Newton polish of [`normal_quantile`] (relative accuracy ~1e-10 in probability
+/// rather than a few ulp). Bit-identical to `Normal::new(0, 1)?.inverse_cdf(p)` (same
+/// expression, `0 − …` keeping `+0` at `p = ½`), which the normal probability plots and the tail
+/// estimators' confidence intervals were computed with; switching them to [`normal_quantile`]
+/// would move their outputs in the last bits. NaN outside `[0, 1]` (statrs panics there).
+pub(crate) fn normal_quantile_erfc(p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    0.0 - std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
+}
+
+/// The `z` with `P(|Z| <= z) = level` for a standard normal `Z`: [`normal_quantile_erfc`] at
+/// `(1 + level)/2`, the multiplier of a two-sided normal confidence interval.
+///
+/// # Errors
+/// [`Error::OutOfRange`] unless `0 < level < 1`.
+pub(crate) fn normal_quantile_two_sided(level: f64) -> Result<f64> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(Error::OutOfRange {
+            name: "confidence level",
+            value: level,
+            range: "(0, 1)",
+        });
+    }
+    Ok(normal_quantile_erfc(0.5 + level / 2.0))
 }
 
 /// `ln φ(z)`.

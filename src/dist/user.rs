@@ -351,10 +351,7 @@ impl Empirical {
         }
         let mut sorted = samples;
         sorted.sort_by(f64::total_cmp);
-        let n = sorted.len() as f64;
-        let mean = crate::numerics::neumaier_sum(sorted.iter().copied()) / n;
-        let variance =
-            crate::numerics::neumaier_sum(sorted.iter().map(|v| (v - mean) * (v - mean))) / n;
+        let (mean, variance) = crate::numerics::moments::mean_var_population(&sorted);
         Ok(Self {
             sorted,
             mean,

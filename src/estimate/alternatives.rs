@@ -21,6 +21,7 @@
 
 use crate::dist::Law;
 use crate::error::{Error, Result};
+use crate::numerics::optimize::golden_max_unbounded;
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::{logsumexp, neumaier_sum};
 
@@ -261,7 +262,7 @@ pub fn fit_stretched_exp(tail: &[f64], x_min: f64) -> Result<Fit> {
         let ln_mu = n.ln() - ln_sum_expm1(b, &logs);
         n * lb + n * ln_mu + (b - 1.0) * sl - n * x_min.ln() - n
     };
-    let (lb, converged) = golden_max(prof, 0.0, 1.0, 200);
+    let (lb, converged) = golden_max_unbounded(prof, 0.0, 1.0, 200);
     let beta = lb.exp();
     let ln_mu = n.ln() - ln_sum_expm1(beta, &logs);
     let mu = ln_mu.exp();
@@ -358,56 +359,6 @@ pub fn fit_truncated_power_law(tail: &[f64], x_min: f64) -> Result<Fit> {
         ln_pdf,
         converged,
     ))
-}
-
-/// Maximises a unimodal `f` over the real line by golden-section search, after expanding a
-/// bracket from `[x0 − h, x0 + h]`. Returns the maximiser and whether the bracket was found
-/// and the interval shrank below `1e-9`.
-fn golden_max<F: Fn(f64) -> f64>(f: F, x0: f64, h: f64, max_iter: usize) -> (f64, bool) {
-    // bracket: walk uphill
-    let (mut a, mut b) = (x0 - h, x0 + h);
-    let (mut fa, mut fb) = (f(a), f(b));
-    let mut step = h;
-    let mut found = false;
-    for _ in 0..60 {
-        let mid = 0.5 * (a + b);
-        let fm = f(mid);
-        if fm >= fa && fm >= fb {
-            found = true;
-            break;
-        }
-        step *= 1.6;
-        if fa > fb {
-            a -= step;
-            fa = f(a);
-        } else {
-            b += step;
-            fb = f(b);
-        }
-    }
-    let r = 0.5 * (5f64.sqrt() - 1.0);
-    let mut c = b - r * (b - a);
-    let mut d = a + r * (b - a);
-    let (mut fc, mut fd) = (f(c), f(d));
-    for _ in 0..max_iter {
-        if (b - a).abs() < 1e-9 * (1.0 + c.abs()) {
-            return (0.5 * (a + b), found);
-        }
-        if fc > fd || fd.is_nan() {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - r * (b - a);
-            fc = f(c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + r * (b - a);
-            fd = f(d);
-        }
-    }
-    (0.5 * (a + b), false)
 }
 
 /// Minimal 2-D Nelder–Mead minimiser (standard coefficients 1, 2, ½, ½). Returns the best point

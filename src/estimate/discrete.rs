@@ -15,6 +15,7 @@
 //! `s > 1`, `q >= 1`, checked against direct summation with the tail integral in the tests).
 
 use crate::error::{Error, Result};
+use crate::numerics::optimize::{golden_section, Goal};
 use crate::numerics::Neumaier;
 
 /// Every one of this many smallest distinct values is a threshold candidate.
@@ -105,27 +106,16 @@ pub fn distinct_sorted(sorted: &[f64]) -> usize {
 /// section on `ℓ(α)` over `(1, 50]` (ℓ is concave in α).
 fn alpha_mle(sum_ln: f64, n: f64, x_min: f64) -> Result<f64> {
     let nll = |a: f64| -> Result<f64> { Ok(a * sum_ln + n * hurwitz_zeta(a, x_min)?.ln()) };
-    let (mut lo, mut hi) = (1.0 + 1e-9, 50.0);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let mut c = hi - g * (hi - lo);
-    let mut d = lo + g * (hi - lo);
-    let (mut fc, mut fd) = (nll(c)?, nll(d)?);
-    while hi - lo > 1e-10 {
-        if fc < fd {
-            hi = d;
-            d = c;
-            fd = fc;
-            c = hi - g * (hi - lo);
-            fc = nll(c)?;
-        } else {
-            lo = c;
-            c = d;
-            fc = fd;
-            d = lo + g * (hi - lo);
-            fd = nll(d)?;
-        }
-    }
-    Ok(0.5 * (lo + hi))
+    let (g, _) = golden_section(
+        nll,
+        1.0 + 1e-9,
+        50.0,
+        Goal::Min,
+        usize::MAX,
+        |g| !(g.b - g.a > 1e-10),
+        |_| {},
+    )?;
+    Ok(g.midpoint())
 }
 
 /// The discrete power-law fit at `sorted[i..]` (ascending integers, `sorted[i] >= 1`).

@@ -53,9 +53,11 @@
 //! (profile likelihood in `θ = ξ/σ`); Smith (1985) Biometrika 72 (regularity for `ξ > −1/2`);
 //! de Haan & Ferreira (2006) *Extreme Value Theory*, §3–4 (asymptotic variances).
 
-use statrs::distribution::{ContinuousCDF, Normal};
+use crate::dist::normal_quantile_two_sided;
 
 use crate::error::{Error, Result};
+use crate::numerics::moments::mean;
+use crate::numerics::optimize::{golden_section, Goal};
 use crate::numerics::Neumaier;
 
 use super::hill::top_descending;
@@ -82,19 +84,6 @@ impl TailEstimate {
         let z = normal_quantile_two_sided(level)?;
         Ok((self.gamma - z * self.se, self.gamma + z * self.se))
     }
-}
-
-/// `z` with `P(|Z| <= z) = level`.
-pub(crate) fn normal_quantile_two_sided(level: f64) -> Result<f64> {
-    if !(level > 0.0 && level < 1.0) {
-        return Err(Error::OutOfRange {
-            name: "confidence level",
-            value: level,
-            range: "(0, 1)",
-        });
-    }
-    let n = Normal::standard();
-    Ok(n.inverse_cdf(0.5 + level / 2.0))
 }
 
 /// Rejects empty / too short samples and non-finite values.
@@ -451,7 +440,7 @@ pub const GPD_MIN_EXCEEDANCES: usize = 10;
 /// Profile log-likelihood of Grimshaw's `θ = ξ/σ`, and the implied `ξ(θ)`.
 fn gpd_profile(y: &[f64], theta: f64) -> (f64, f64) {
     let m = y.len() as f64;
-    let mean_y = neumaier_mean(y);
+    let mean_y = mean(y);
     if theta.abs() * y.iter().fold(0.0f64, |a, &b| a.max(b)) < 1e-12 {
         // exponential limit: σ = ȳ, ξ = 0
         return (-m * (mean_y.ln() + 1.0), 0.0);
@@ -464,12 +453,6 @@ fn gpd_profile(y: &[f64], theta: f64) -> (f64, f64) {
     // σ = ξ/θ > 0 for θ in (−1/y_max, 0) ∪ (0, ∞)
     let sigma = xi / theta;
     (-m * (sigma.ln() + xi + 1.0), xi)
-}
-
-fn neumaier_mean(y: &[f64]) -> f64 {
-    let mut s = Neumaier::new();
-    y.iter().for_each(|&v| s.add(v));
-    s.total() / y.len() as f64
 }
 
 /// Observed-information standard errors of `(ξ, σ)` (analytic Hessian of the log-likelihood).
@@ -554,32 +537,17 @@ fn gpd_fit_excesses(y: &[f64]) -> (f64, f64, f64) {
     let lo = grid[ibest.saturating_sub(1)];
     let hi = grid[(ibest + 1).min(grid.len() - 1)];
     // golden section on [lo, hi]
-    let g = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut a, mut b) = (lo, hi);
-    let mut c = b - g * (b - a);
-    let mut d = a + g * (b - a);
-    let (mut fc, mut fd) = (eval(c).0, eval(d).0);
-    for _ in 0..200 {
-        if (b - a).abs() <= 1e-13 * (1.0 + a.abs().max(b.abs())) {
-            break;
-        }
-        if fc >= fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - g * (b - a);
-            fc = eval(c).0;
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + g * (b - a);
-            fd = eval(d).0;
-        }
-    }
+    let Ok((g, _)) = golden_section(
+        |s| Ok::<f64, std::convert::Infallible>(eval(s).0),
+        lo,
+        hi,
+        Goal::MaxTiesLeft,
+        200,
+        |g| (g.b - g.a).abs() <= 1e-13 * (1.0 + g.a.abs().max(g.b.abs())),
+        |_| {},
+    );
     let mut best = (vals[ibest], grid[ibest]);
-    for s in [c, d] {
-        let v = eval(s).0;
+    for (s, v) in [(g.c, g.fc), (g.d, g.fd)] {
         if v > best.0 {
             best = (v, s);
         }
@@ -587,7 +555,7 @@ fn gpd_fit_excesses(y: &[f64]) -> (f64, f64, f64) {
     let s = best.1;
     let (l, xi) = gpd_profile(y, s / ymax);
     let sigma = if s == 0.0 || xi == 0.0 {
-        neumaier_mean(y)
+        mean(y)
     } else {
         xi / (s / ymax)
     };

@@ -43,7 +43,8 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use super::hill::top_descending;
-use super::tail_index::{check_finite, normal_quantile_two_sided, positive_logs};
+use super::tail_index::{check_finite, positive_logs};
+use crate::dist::normal_quantile_two_sided;
 use crate::error::{Error, Result};
 use crate::numerics::Neumaier;
 use crate::sim::seeds::stream_rng;

@@ -19,16 +19,16 @@
 //! end, about 1 200 in between); the table holds the drawn points.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::{FigureInput, FigureOutput, FigureSpec};
+use crate::dist::normal_quantile_erfc;
 use crate::error::{Error, Result};
 use crate::estimate::plots::{
     ccdf_plot, hill_curve, hill_plot, mean_excess_plot, pareto_qq_plot, positive_part, HillBand,
     HillCurve, TailLine,
 };
 use crate::estimate::verdict::{verdict, VerdictOptions, VerdictReport};
-use crate::numerics::{neumaier_sum, Tolerance};
+use crate::numerics::Tolerance;
 use crate::output::Table;
 use crate::plot::{
     chart_with_legend, histogram, svg_page, titled, Axes, Guides, Legend, Series, Style,
@@ -126,9 +126,7 @@ pub fn stats(x: &[f64]) -> Result<Stats> {
     if x.is_empty() {
         return Err(Error::Empty { name: "sample" });
     }
-    let n = x.len() as f64;
-    let mean = neumaier_sum(x.iter().copied()) / n;
-    let var = neumaier_sum(x.iter().map(|v| (v - mean) * (v - mean))) / n;
+    let (mean, var) = crate::numerics::moments::mean_var_population(x);
     Ok(Stats {
         n: x.len(),
         mean,
@@ -222,11 +220,10 @@ fn produce(input: &FigureInput<'_>, spec: &FigureSpec, data: Dataset) -> Result<
     input.observer.advance(1);
 
     // probability plots
-    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::Other(format!("normal: {e}")))?;
     let qq: Vec<(f64, f64)> = thinned(n)
         .into_iter()
         .filter(|&i| i > 0)
-        .map(|i| (normal.inverse_cdf(i as f64 / n as f64), asc[i]))
+        .map(|i| (normal_quantile_erfc(i as f64 / n as f64), asc[i]))
         .collect();
     let above: Vec<f64> = asc.iter().copied().filter(|v| *v > st.mean).collect();
     let m = above.len();

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::{FigureInput, FigureOutput, FigureSpec};
 use crate::dist::{Law, LawSpec};
 use crate::error::{Error, Result};
-use crate::numerics::Neumaier;
+use crate::numerics::moments::mean_se;
 use crate::output::Table;
 use crate::plot::{self, Axes, Guides, Series, Style};
 use crate::report::Paper;
@@ -142,17 +142,6 @@ fn one_trial(p: &Panel, n: u64, seed: u64, trial: usize) -> [f64; 3] {
         }
     }
     best
-}
-
-/// Mean and standard error over trials (Neumaier sums, fixed order).
-fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mut s = Neumaier::new();
-    xs.iter().for_each(|&x| s.add(x));
-    let m = s.total() / n;
-    let mut ss = Neumaier::new();
-    xs.iter().for_each(|&x| ss.add((x - m) * (x - m)));
-    (m, (ss.total() / (n - 1.0)).sqrt() / n.sqrt())
 }
 
 const SERIES: [&str; 3] = ["utility", "error", "proxy"];

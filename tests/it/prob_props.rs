@@ -9,7 +9,16 @@ use proptest::prelude::*;
 use crate::strategies::{any_f64, any_vec, beta, rewards, simplex};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: crate::strategies::cases(128), ..ProptestConfig::default() })]
+    // Regressions live with the crate's others under `proptest-regressions/` (the default would
+    // put them in `tests/proptest-regressions/`, beside `tests/it/main.rs`); the path is relative
+    // to the package root, where cargo runs tests.
+    #![proptest_config(ProptestConfig {
+        cases: crate::strategies::cases(128),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/tests/it/prob_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     /// `Probs::new` accepts exactly the finite, non-negative vectors summing to 1 within 1e-9,
     /// and names the first offending entry otherwise.

@@ -281,7 +281,9 @@ fn verdict_is_honest_about_levels_skipped_tests_and_gamma() {
 }
 
 /// Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9),
-/// enough for deterministic test data.
+/// enough for deterministic test data. Deliberately not the crate's `dist::special` quantile
+/// (erfc⁻¹ + Newton polish): the test data must not be made by the code under test, so this is
+/// an independent reference, not a duplicate to merge.
 fn normal_quantile(p: f64) -> f64 {
     let a = [
         -3.969683028665376e1,
