@@ -20,6 +20,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 
+use crate::dist::normal_quantile_erfc;
 use crate::estimate::verdict::{verdict, VerdictOptions, VerdictReport};
 use crate::llm::figures::{write_llm_figure, LlmFigure, KWA_B1_PROBE, KWA_B2_PROBE};
 use crate::output::progress::bar;
@@ -274,12 +275,6 @@ pub fn run(a: ProbeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Φ⁻¹ by the statrs normal.
-fn normal_quantile(p: f64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal};
-    Normal::new(0.0, 1.0)
-        .map(|n| n.inverse_cdf(p))
-        .unwrap_or(f64::NAN)
-}
 
 /// Figure B.1 on this reward model: histogram (100 bins) and normal probability plot (x = Φ⁻¹(i/n),
 /// the authors' convention; the i = 0 point, at −∞, is dropped as matplotlib silently does).
@@ -296,7 +291,7 @@ fn write_b1(
     let mut table = Table::new(&["rank", "normal_quantile", "reward"]);
     let mut pts = Vec::with_capacity(n);
     for (i, &y) in sorted.iter().enumerate().skip(1) {
-        let q = normal_quantile(i as f64 / n as f64);
+        let q = normal_quantile_erfc(i as f64 / n as f64);
         table.push(vec![i.into(), q.into(), y.into()])?;
         pts.push((q, y));
     }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::simplicity::Simplicity;
 use super::{ValidateArgs, CHAT_L};
+pub(super) use crate::numerics::moments::mean;
+use crate::numerics::moments::mean_var;
 use crate::output::{write_atomic, Table};
 use crate::sim::interrupt;
 
@@ -101,21 +103,12 @@ pub struct RunSummary {
     pub wall_s: f64,
 }
 
+/// The standard error of the mean, `√(s²/n)`; NaN below two values.
 pub(super) fn se(xs: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    if n < 2.0 {
+    if xs.len() < 2 {
         return f64::NAN;
     }
-    let m = xs.iter().sum::<f64>() / n;
-    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt()
-}
-
-pub(super) fn mean(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
-        f64::NAN
-    } else {
-        xs.iter().sum::<f64>() / xs.len() as f64
-    }
+    (mean_var(xs).1 / xs.len() as f64).sqrt()
 }
 
 /// The `p`-quantile of a sorted non-empty sample (nearest rank on (n − 1)·p).

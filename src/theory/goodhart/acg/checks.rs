@@ -3,16 +3,13 @@
 
 use super::{acg_edits, csv_column, mixture_kl};
 use crate::error::{Error, Result};
-use crate::numerics::{neumaier_sum, tol, Tolerance};
+use crate::numerics::moments::mean;
+use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
 use crate::report::{Check, Claim, Paper, Relation};
 
 const LLAMA: &str = include_str!("../../../../data/kwa2024/llama_starling_reward_values.csv");
 const ACG: &str = include_str!("../../../../data/kwa2024/acg_final_rewards.csv");
-
-fn mean(xs: &[f64]) -> f64 {
-    neumaier_sum(xs.iter().copied()) / xs.len() as f64
-}
 
 /// The checks of §4.1 and Table 1.
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {

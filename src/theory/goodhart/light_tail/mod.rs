@@ -29,8 +29,11 @@
 //! correct optimum shift is ≈ `√(2d)` for small `d` (Exp(1) has variance 1), e.g. `d = 1` gives
 //! `μ_P = 3.146`, not `1.557`. The checks below compute the correct values and say so.
 
+use std::convert::Infallible;
+
 use crate::dist::Law;
 use crate::error::{Error, Result};
+use crate::numerics::optimize::{golden_section, Goal};
 use crate::numerics::quad::{integrate, QuadOptions};
 use crate::numerics::roots::newton_bisect;
 use crate::numerics::{logsumexp, Neumaier};
@@ -109,32 +112,25 @@ pub fn dv_bound(log_mgf: impl Fn(f64) -> Option<f64>, d: f64) -> Result<DvBound>
             interior: false,
         });
     }
-    let (mut a, mut b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(n)]);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut c, mut e) = (b - g * (b - a), a + g * (b - a));
-    let (mut hc, mut he) = (h(c), h(e));
+    // Golden section on the bracket around the best grid point, keeping the best point seen.
     let (mut best_s, mut best) = (grid[k], vals[k]);
-    while b - a > 1e-10 {
-        if hc < he {
-            b = e;
-            e = c;
-            he = hc;
-            c = b - g * (b - a);
-            hc = h(c);
-        } else {
-            a = c;
-            c = e;
-            hc = he;
-            e = a + g * (b - a);
-            he = h(e);
-        }
-        for (s, v) in [(c, hc), (e, he)] {
-            if v < best {
-                best = v;
-                best_s = s;
+    let (a, b) = (grid[k.saturating_sub(1)], grid[(k + 1).min(n)]);
+    let Ok(_) = golden_section(
+        |s| Ok::<f64, Infallible>(h(s)),
+        a,
+        b,
+        Goal::Min,
+        usize::MAX,
+        |g| !(g.b - g.a > 1e-10),
+        |g| {
+            for (s, v) in [(g.c, g.fc), (g.d, g.fd)] {
+                if v < best {
+                    best = v;
+                    best_s = s;
+                }
             }
-        }
-    }
+        },
+    );
     Ok(DvBound {
         value: best,
         lambda: best_s.exp(),

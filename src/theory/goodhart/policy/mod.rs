@@ -38,9 +38,9 @@
 //! 0). statrs 0.19's `StudentsT::inverse_cdf` agrees to ~1e-15 in the tails but is off by
 //! ~2e-12 absolute (1e-7 relative) next to the median, hence the closed form.
 use rand::{Rng, RngExt};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::light_tail::DvBound;
+use crate::dist::normal_quantile_erfc;
 use crate::env::{kl_per_state, kl_traj, TreeMdp, TreePolicy, TreeShape};
 use crate::error::{Error, Result};
 use crate::numerics::{logsumexp_weighted, Neumaier};
@@ -174,8 +174,7 @@ pub fn t3_midpoint_quantiles(n: usize) -> Result<Vec<f64>> {
 /// # Errors
 /// [`Error::Empty`] for `n = 0`.
 pub fn normal_midpoint_quantiles(n: usize) -> Result<Vec<f64>> {
-    let d = Normal::new(0.0, 1.0).map_err(|e| Error::Other(e.to_string()))?;
-    midpoint_quantiles(n, |p| Ok(d.inverse_cdf(p)))
+    midpoint_quantiles(n, |p| Ok(normal_quantile_erfc(p)))
 }
 
 /// Lower-half quantiles from `lower(p)` (`p < ½`), mirrored into the upper half.

@@ -834,13 +834,11 @@ pub fn ask_profile(
 
 /// `(mean, standard error)` with the `n − 1` variance (SE 0 for one value).
 pub fn mean_se(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let m = crate::numerics::neumaier_sum(x.iter().copied()) / n;
+    let (m, v) = crate::numerics::moments::mean_var(x);
     if x.len() < 2 {
         return (m, 0.0);
     }
-    let v = crate::numerics::neumaier_sum(x.iter().map(|v| (v - m) * (v - m))) / (n - 1.0);
-    (m, (v / n).sqrt())
+    (m, (v / x.len() as f64).sqrt())
 }
 
 // ---------------------------------------------------------------------------------------------
