@@ -8,6 +8,15 @@ use super::sum::Neumaier;
 /// 1e9 terms, below 1e-299 of the largest term: skipping it cannot change a double-precision result.
 pub const NEGLIGIBLE_LOG: f64 = -708.0;
 
+/// `ln(e^a + e^b)` without overflow; `-∞` if both are (the two-term case, one `ln_1p`).
+pub fn logaddexp(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    if hi == f64::NEG_INFINITY {
+        return hi;
+    }
+    hi + (lo - hi).exp().ln_1p()
+}
+
 /// `log Σ_i exp(x_i)`; `-∞` for an empty slice or all `-∞`.
 pub fn logsumexp(xs: &[f64]) -> f64 {
     let mut m = f64::NEG_INFINITY;

@@ -11,6 +11,6 @@ pub mod roots;
 pub mod sum;
 pub mod tolerance;
 
-pub use logsumexp::{logsumexp, logsumexp_weighted};
+pub use logsumexp::{logaddexp, logsumexp, logsumexp_weighted};
 pub use sum::{neumaier_sum, Neumaier};
 pub use tolerance::{tol, Tolerance};

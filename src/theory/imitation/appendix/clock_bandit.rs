@@ -11,7 +11,7 @@ use crate::theory::imitation::class::{
     BasePolicy, History, Layout, Mixture, Model, ModelClass, Role,
 };
 
-const LN2: f64 = std::f64::consts::LN_2;
+use std::f64::consts::LN_2 as LN2;
 
 /// An environment of the clock bandit: arm 0 pays 1 with probability `safe`; arm 1 behaves like
 /// the clock-world model `B_j` (pays with probability `q_j`) before time `T` and pays 1 from `T`

@@ -405,14 +405,8 @@ impl ClockWorld {
     }
 }
 
-/// `ln(e^a + e^b)` without overflow; `-∞` if both are.
-pub fn logaddexp(a: f64, b: f64) -> f64 {
-    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
-    if hi == f64::NEG_INFINITY {
-        return hi;
-    }
-    hi + (lo - hi).exp().ln_1p()
-}
+/// `ln(e^a + e^b)`, kept at its old path for the imitation modules that import it from here.
+pub use crate::numerics::logaddexp;
 
 /// The clock-world mixture as a [`BasePolicy`], updated in O(J) per symbol.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use crate::theory::imitation::checks_or_failed;
 use crate::theory::imitation::class::clock::{ClockMixture, ClockSpec, ClockWorld};
 use crate::theory::imitation::class::BasePolicy;
 
-const LN2: f64 = std::f64::consts::LN_2;
+use std::f64::consts::LN_2 as LN2;
 
 /// The checks of Theorem 1 (C2, C3, C2b).
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {

@@ -70,7 +70,7 @@ use crate::theory::imitation::class::clock::{
 };
 use crate::theory::imitation::class::{BasePolicy, FixedPolicy, Layout, Role, Rule, SeqModel};
 
-const LN2: f64 = std::f64::consts::LN_2;
+use std::f64::consts::LN_2 as LN2;
 
 /// Largest number of (action, observation) leaves [`def2_kl`] will enumerate.
 pub const DEF2_MAX_LEAVES: f64 = 1e7;
