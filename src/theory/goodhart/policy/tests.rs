@@ -7,7 +7,7 @@ use crate::numerics::tolerance::assert_close;
 use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
 use proptest::prelude::*;
-use statrs::distribution::StudentsT;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The spec §2.1 form `½ − (1/π)[atan(x) + x/(1 + x²)]`, fine away from the far tail.
 fn t3_sf_spec_form(t: f64) -> f64 {
