@@ -25,7 +25,7 @@
 //! 6. [`theory`] (the papers' results as checks);
 //! 7. [`figures`] (one producer per figure: compute → tidy table → SVG), then `llm` (the
 //!    `goodhart llm …` commands);
-//! 8. [`catalogue`] (every check and every figure), then [`bench`] and [`cli`] (the command line).
+//! 8. [`catalogue`] (every check and every figure), then [`bench`](mod@bench) and [`cli`](mod@cli) (the command line).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

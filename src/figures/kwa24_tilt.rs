@@ -102,9 +102,9 @@ pub struct FactorisedPoint {
     pub beta: f64,
     /// Total KL (nats).
     pub kl: f64,
-    /// E[X] under π_β.
+    /// E\[X\] under π_β.
     pub mean_x: f64,
-    /// E[V] under π_β.
+    /// E\[V\] under π_β.
     pub mean_v: f64,
     /// Var X + Var V under π_β.
     pub var_u: f64,

@@ -52,13 +52,13 @@ pub enum LlmCommand {
     /// Cohen et al. 2024's experiment from a TOML config (e.g. experiments/configs/gpu-mixtral.toml):
     /// PPO with a per-episode KL budget over a frozen base LM; resumes from DIR/checkpoint.
     Train {
-        /// The experiment's TOML (base, reward, [chat], [ppo]); unknown keys are errors.
+        /// The experiment's TOML (keys base and reward, tables chat and ppo); unknown keys are errors.
         #[arg(long)]
         config: PathBuf,
         /// Output directory (checkpoint, metrics.csv, episodes.csv, transcripts, figures).
         #[arg(long, default_value = "train")]
         out: PathBuf,
-        /// Device: cpu, or cuda[:N] (build with --features cuda).
+        /// Device: cpu, cuda or cuda:N (build with --features cuda).
         #[arg(long, default_value = "cpu")]
         device: String,
     },

@@ -107,7 +107,7 @@ pub fn mean_of(eps: &[EpisodeStats], f: impl Fn(&EpisodeStats) -> f64) -> f64 {
 /// # Errors
 /// An absent device; a plan that does not fit (naming the device and its largest item); loading
 /// errors (typed), a reward model that is not a 2-class classifier, environment and model errors,
-/// [`LlmError::Interrupted`] (checkpoint kept).
+/// [`LlmError::Interrupted`](crate::LlmError::Interrupted) (checkpoint kept).
 pub fn run(
     cfg: &ExperimentConfig,
     device: &Device,

@@ -110,7 +110,7 @@ pub struct AcgRun {
     pub best_reward: f64,
     /// Reward after each step.
     pub trajectory: Vec<f64>,
-    /// The best sequence (reward-model token ids, without [CLS]/[SEP]).
+    /// The best sequence (reward-model token ids, without `[CLS]`/`[SEP]`).
     pub best_ids: Vec<u32>,
     /// Its text.
     pub best_text: String,

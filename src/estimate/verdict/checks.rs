@@ -80,7 +80,7 @@ const SAMPLES_PER_LAW: usize = 6;
 
 /// The `paper: tails` checks of the verdict (computed on every run; fast: fixed-x_min bootstrap).
 ///
-/// `tails-verdict-*`: on [`SAMPLES_PER_LAW`] seeded samples per law the verdict is never the
+/// `tails-verdict-*`: on `SAMPLES_PER_LAW` seeded samples per law the verdict is never the
 /// opposite of the law's class and is right at least `min_hits` times. The bound is set from the
 /// per-sample rates measured on this build (quick options, seeds 0–14 × 4 samples at n = 5000;
 /// Student-t(3): seeds 0–29 × 6 at n = 20 000, since at n = 5000 the power law is significantly
