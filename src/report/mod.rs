@@ -211,7 +211,33 @@ impl From<Claim> for Check {
     }
 }
 
+/// The checks of one computation, or one failed check naming it when the computation failed.
+pub fn checks_or_failed(
+    id: &str,
+    paper: Paper,
+    result: &str,
+    computed: crate::Result<Vec<Check>>,
+) -> Vec<Check> {
+    computed.unwrap_or_else(|e| vec![Check::failed_to_compute(id, paper, result, &e)])
+}
+
+/// A number as it appears in a check id: its shortest decimal form with `.` written `p`
+/// (`0.5` → `0p5`, `10` → `10`), so ids stay plain words.
+pub fn id_number(x: f64) -> String {
+    format!("{x}").replace('.', "p")
+}
+
 impl Check {
+    /// `computed`, or the check that says it could not be computed.
+    pub fn or_failed(
+        id: impl Into<String>,
+        paper: Paper,
+        result: impl Into<String>,
+        computed: crate::Result<Check>,
+    ) -> Self {
+        computed.unwrap_or_else(|e| Self::failed_to_compute(id, paper, result, &e))
+    }
+
     /// A check that could not be computed: it fails, and the detail says why.
     pub fn failed_to_compute(
         id: impl Into<String>,
@@ -331,6 +357,24 @@ mod tests {
         assert!(!Relation::Lt.holds(1.0, 1.0, t));
         assert!(Relation::Eq.holds(f64::INFINITY, f64::INFINITY, t));
         assert!(!Relation::Eq.holds(f64::NAN, 1.0, t));
+    }
+
+    #[test]
+    fn id_numbers_are_plain_words() {
+        assert_eq!(id_number(0.5), "0p5");
+        assert_eq!(id_number(10.0), "10");
+        assert_eq!(id_number(1e-5), "0p00001");
+        assert_eq!(id_number(-2.25), "-2p25");
+    }
+
+    #[test]
+    fn a_failed_computation_is_one_failed_check_naming_it() {
+        let e = || crate::Error::Other("no convergence".into());
+        let v = checks_or_failed("x-1", Paper::Kwa2024, "Theorem 1", Err(e()));
+        assert_eq!(v.len(), 1);
+        assert!(!v[0].holds && v[0].id == "x-1" && v[0].detail.contains("no convergence"));
+        let c = Check::or_failed("x-2", Paper::Cohen2024, "Theorem 2", Err(e()));
+        assert!(!c.holds && c.value.is_nan() && c.result == "Theorem 2");
     }
 
     #[test]

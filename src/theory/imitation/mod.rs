@@ -48,5 +48,5 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
 /// `result` (Cohen et al. 2024) that carries the error: how every module of this paper keeps a
 /// failure visible in the report instead of dropping its checks.
 pub(crate) fn checks_or_failed(id: &str, result: &str, computed: Result<Vec<Check>>) -> Vec<Check> {
-    computed.unwrap_or_else(|e| vec![Check::failed_to_compute(id, Paper::Cohen2024, result, &e)])
+    crate::report::checks_or_failed(id, Paper::Cohen2024, result, computed)
 }

@@ -27,10 +27,6 @@ pub fn checks(opts: &CheckOptions) -> Vec<Check> {
     v
 }
 
-fn or_failed(id: &str, paper: Paper, result: &str, r: Result<Check>) -> Check {
-    r.unwrap_or_else(|e| Check::failed_to_compute(id, paper, result, &e))
-}
-
 /// Gao 2022: on 10⁵ equiprobable distinct rewards the exact KL attains `ln n − (n−1)/n`.
 fn bound_checks() -> Vec<Check> {
     const M: usize = 100_000;
@@ -39,7 +35,7 @@ fn bound_checks() -> Vec<Check> {
         .iter()
         .map(|&n| {
             let id = format!("gao2022-bon-kl-bound-n{n}");
-            or_failed(&id, Paper::Gao2022, BOUND, (|| -> Result<Check> {
+            Check::or_failed(&id, Paper::Gao2022, BOUND, (|| -> Result<Check> {
                 let base = Probs::uniform(M)?;
                 let k = best_of_n_kl(&base, &reward, n)?;
                 let b = kl_bound(n)?;
@@ -69,7 +65,7 @@ fn beirami_checks() -> Vec<Check> {
     for (p, n) in [(0.01, 16u64), (0.5, 16)] {
         let pk = if p < 0.1 { "p001" } else { "p05" };
         let id = format!("beirami2024-bon-two-point-closed-form-{pk}-n{n}");
-        v.push(or_failed(&id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
+        v.push(Check::or_failed(&id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
             let k = two(p, n)?;
             let c = two_point_kl(p, n)?;
             Ok(Check::from(Claim {
@@ -86,7 +82,7 @@ fn beirami_checks() -> Vec<Check> {
             }))
         })()));
         let id = format!("beirami2024-bon-two-point-below-bound-{pk}-n{n}");
-        v.push(or_failed(
+        v.push(Check::or_failed(
             &id,
             Paper::Beirami2024,
             BEIRAMI,
@@ -110,7 +106,7 @@ fn beirami_checks() -> Vec<Check> {
         ));
     }
     let id = "beirami2024-bon-two-point-le-ln-inv-p";
-    v.push(or_failed(id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
+    v.push(Check::or_failed(id, Paper::Beirami2024, BEIRAMI, (|| -> Result<Check> {
         let n = 300u64;
         let k = two(0.01, n)?;
         Ok(Check::from(Claim {
@@ -128,7 +124,7 @@ fn beirami_checks() -> Vec<Check> {
     })()));
     let n = 1u64 << 20;
     let id = "beirami2024-bon-p05-kl-tends-to-ln2";
-    v.push(or_failed(
+    v.push(Check::or_failed(
         id,
         Paper::Beirami2024,
         BEIRAMI,
@@ -150,7 +146,7 @@ fn beirami_checks() -> Vec<Check> {
         })(),
     ));
     let id = "beirami2024-bon-p05-gap-unbounded";
-    v.push(or_failed(
+    v.push(Check::or_failed(
         id,
         Paper::Beirami2024,
         BEIRAMI,
@@ -269,7 +265,7 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
             }
             let n = 4u64.pow(kk);
             let id = format!("kwa2024-bon-exact-{vk}-{xk}-v-n{n}");
-            v.push(or_failed(
+            v.push(Check::or_failed(
                 &id,
                 Paper::Kwa2024,
                 FIG,
@@ -309,7 +305,7 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
             }
             let n = 4u64.pow(kk);
             let id = format!("kwa2024-bon-exact-{vk}-{xk}-x-n{n}");
-            v.push(or_failed(
+            v.push(Check::or_failed(
                 &id,
                 Paper::Kwa2024,
                 FIG,
@@ -341,7 +337,7 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
         }
     }
     let id = "kwa2024-bon-exact-max-of-4-normals";
-    v.push(or_failed(
+    v.push(Check::or_failed(
         id,
         Paper::Kwa2024,
         FIG,
@@ -364,7 +360,7 @@ fn winner_checks(opts: &CheckOptions) -> Vec<Check> {
     if let Some(t) = table_of("normal", "normal") {
         for n in [4u64, 1024, n_max] {
             let id = format!("kwa2024-bon-exact-normal-normal-identity-n{n}");
-            v.push(or_failed(&id, Paper::Kwa2024, FIG, (|| -> Result<Check> {
+            v.push(Check::or_failed(&id, Paper::Kwa2024, FIG, (|| -> Result<Check> {
                 let m = t.means(n)?;
                 Ok(Check::from(Claim {
                     id: (&id).into(),

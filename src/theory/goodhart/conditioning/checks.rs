@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::numerics::{neumaier_sum, tol, Tolerance};
 use crate::report::printed::printed;
 use crate::report::CheckOptions;
-use crate::report::{fmt_num, Check, Claim, Paper, Relation};
+use crate::report::{fmt_num, id_number, Check, Claim, Paper, Relation};
 use crate::sim::seeds::stream_rng;
 
 /// A value printed in spec §6.5 (computed there by quadrature): its number and the tolerance
@@ -19,10 +19,6 @@ use crate::sim::seeds::stream_rng;
 pub(super) fn spec_quadrature_value(s: &str) -> (f64, Tolerance) {
     let p = printed(s);
     (p.value, p.tolerance_or_rel(tol::SPEC_QUADRATURE))
-}
-
-fn t_slug(t: f64) -> String {
-    format!("{t}").replace('.', "p")
 }
 
 pub(super) fn law(s: Result<Law>) -> Law {
@@ -152,12 +148,8 @@ struct Ctx {
 
 impl Ctx {
     fn push(&mut self, r: Result<Check>, id: &str, result: &str) {
-        match r {
-            Ok(c) => self.out.push(c),
-            Err(e) => self
-                .out
-                .push(Check::failed_to_compute(id, Paper::Kwa2024, result, &e)),
-        }
+        self.out
+            .push(Check::or_failed(id, Paper::Kwa2024, result, r));
     }
 
     /// One `Eq` check per spec value of a pair.
@@ -170,7 +162,7 @@ impl Ctx {
         statement: &str,
     ) {
         for &(t, s) in rows {
-            let id = format!("{id_stem}-t-{}", t_slug(t));
+            let id = format!("{id_stem}-t-{}", id_number(t));
             let (expected, tolr) = spec_quadrature_value(s);
             let r = conditional_mean(pair, t).map(|c| {
                 Check::from(Claim {
@@ -482,7 +474,7 @@ fn lemma_checks(cx: &mut Ctx) {
 fn mc_checks(cx: &mut Ctx, opts: &CheckOptions, stem: &str, result: &str, pair: &Pair) {
     let n = if opts.quick { 100_000 } else { 400_000 };
     for t in [2.0, 5.0] {
-        let id = format!("{stem}-t-{}", t_slug(t));
+        let id = format!("{stem}-t-{}", id_number(t));
         let mut rng = stream_rng(opts.seed, &id);
         let r = conditional_mean(pair, t).and_then(|q| {
             let mc = conditional_mean_mc(pair, t, n, &mut rng)?;
@@ -516,7 +508,7 @@ fn theorem6_checks(cx: &mut Ctx) {
         "Error with F̄_X(t+1)/F̄_X(t) -> 0 (Gaussian): E[V | X+V >= t] -> ∞.",
     );
     for &(t, _) in THM6_GAUSS {
-        let id = format!("kwa2024-thm6-gaussian-closed-form-t-{}", t_slug(t));
+        let id = format!("kwa2024-thm6-gaussian-closed-form-t-{}", id_number(t));
         let r = conditional_mean(&gauss, t).and_then(|q| {
             let cf = gaussian_conditional_mean(1.0, 1.0, t)?;
             Ok(Check::from(Claim {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::numerics::{tol, Tolerance};
 use crate::report::printed::printed;
 use crate::report::CheckOptions;
-use crate::report::{Check, Claim, Paper, Relation};
+use crate::report::{checks_or_failed, Check, Claim, Paper, Relation};
 use std::f64::consts::PI;
 
 const RESULT: &str = "Theorem 1";
@@ -136,15 +136,8 @@ pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
 
 /// Runs a group; an error becomes one failed check named `id`.
 fn push(v: &mut Vec<Check>, id: &str, f: fn() -> Result<Vec<Check>>) {
-    match f() {
-        Ok(cs) => v.extend(cs),
-        Err(e) => v.push(Check::failed_to_compute(
-            id,
-            Paper::Kwa2024,
-            if id.contains("figa1") { FIGURE } else { RESULT },
-            &e,
-        )),
-    }
+    let result = if id.contains("figa1") { FIGURE } else { RESULT };
+    v.extend(checks_or_failed(id, Paper::Kwa2024, result, f()));
 }
 
 fn table_checks(v: &mut Vec<Check>) {

@@ -9,7 +9,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::numerics::{tol, Tolerance};
 use crate::report::CheckOptions;
-use crate::report::{Check, Claim, Paper, Relation};
+use crate::report::{id_number, Check, Claim, Paper, Relation};
 
 /// β values of the checks (spec §6.4).
 pub const BETAS: [f64; 4] = [1.0, 0.5, 0.1, 0.01];
@@ -21,10 +21,6 @@ pub const BETAS: [f64; 4] = [1.0, 0.5, 0.1, 0.01];
 pub const GRID_REL: f64 = 1e-10;
 
 const THM4: &str = "Theorem 4";
-
-fn bstr(beta: f64) -> String {
-    format!("{beta}").replace('.', "p")
-}
 
 /// The checks of Theorem 4.
 pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
@@ -64,7 +60,7 @@ fn gaussian_checks() -> Vec<Check> {
             ("kl", "KL(π*(β)‖π0)", p.kl, cf.kl),
         ] {
             v.push(Check::from(Claim {
-                id: format!("kwa2024-thm4-beta-{}-{}", bstr(p.beta), name),
+                id: format!("kwa2024-thm4-beta-{}-{}", id_number(p.beta), name),
                 paper: Paper::Kwa2024,
                 result: THM4.into(),
                 statement: "For independent Gaussian X and V the KL-penalised optimum has E[V] = σ_V²/β, E[U] = (σ_X²+σ_V²)/β, KL = (σ_X²+σ_V²)/(2β²).".into(),
@@ -165,7 +161,7 @@ fn contrast_checks() -> Vec<Check> {
             "infinite for β < 1: π*(β) does not exist",
         ),
     ] {
-        let id = format!("kwa2024-thm4-exp-error-beta-{}-normaliser", bstr(beta));
+        let id = format!("kwa2024-thm4-exp-error-beta-{}-normaliser", id_number(beta));
         v.push(match normaliser_or_inf(exp1, beta) {
             Ok(val) => Check::from(Claim {
                 id: id,

@@ -12,12 +12,12 @@ use crate::numerics::{tol, Tolerance};
 use crate::prob::{Probs, Tilt};
 use crate::report::printed::printed;
 use crate::report::CheckOptions;
-use crate::report::{Check, Claim, Paper, Relation};
+use crate::report::{checks_or_failed, id_number, Check, Claim, Paper, Relation};
 
 const RESULT: &str = "Theorem 2";
 
 fn d_id(d: f64) -> String {
-    format!("d{d}").replace('.', "p")
+    format!("d{}", id_number(d))
 }
 
 /// Every check of Theorem 2.
@@ -36,10 +36,7 @@ pub fn checks(_opts: &CheckOptions) -> Vec<Check> {
 }
 
 fn push(v: &mut Vec<Check>, id: &str, f: fn() -> Result<Vec<Check>>) {
-    match f() {
-        Ok(cs) => v.extend(cs),
-        Err(e) => v.push(Check::failed_to_compute(id, Paper::Kwa2024, RESULT, &e)),
-    }
+    v.extend(checks_or_failed(id, Paper::Kwa2024, RESULT, f()));
 }
 
 /// spec §6.2, Q = N(0,1): sup{μ_P : KL <= d} = √(2d).
