@@ -246,24 +246,11 @@ fn produce_ask(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(spec: &FigureSpec, quick: bool) -> FigureOutput {
-        let mut t = crate::config::parse_toml(spec.default_config, "x").unwrap();
-        let h = crate::config::split_header(&mut t, "x").unwrap();
-        assert_eq!(h.simulation.as_deref(), Some(spec.id));
-        (spec.produce)(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap()
-    }
+    use crate::figures::testing;
 
     #[test]
     fn ask_default_quick_runs_and_matches_c6() {
-        let out = run(&ASK, true);
+        let out = testing::run_default(&ASK, true);
         assert!(out.svg.contains("<svg"));
         let s = out.summary.as_object().unwrap();
         let c6 = s
@@ -283,29 +270,16 @@ mod tests {
 
     #[test]
     fn bad_configs_are_errors() {
-        let mut t = crate::config::parse_toml(ASK.default_config, "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
+        let mut t = testing::config(ASK.default_config);
         t.insert("horizon".into(), toml::Value::Integer(1));
-        let r = produce_ask(&FigureInput {
-            config: t.clone(),
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        });
+        let r = produce_ask(&testing::input(t.clone(), true));
         assert!(matches!(r, Err(Error::Config(_))));
         t.insert("horizon".into(), toml::Value::Integer(20));
         t.insert(
             "alphas".into(),
             toml::Value::Array(vec![toml::Value::Float(1.5)]),
         );
-        let r = produce_ask(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        });
+        let r = produce_ask(&testing::input(t, true));
         assert!(matches!(r, Err(Error::OutOfRange { name: "alpha", .. })));
     }
 }

@@ -265,35 +265,20 @@ fn produce_kl_vs_horizon(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
 
     #[test]
     fn default_config_runs() {
-        let mut t = crate::config::parse_toml(KL_VS_HORIZON.default_config, "x").unwrap();
-        let h = crate::config::split_header(&mut t, "x").unwrap();
-        assert_eq!(h.simulation.as_deref(), Some(KL_VS_HORIZON.id));
-        let out = produce_kl_vs_horizon(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap();
+        let t = testing::default_config(&KL_VS_HORIZON);
+        let out = produce_kl_vs_horizon(&testing::input(t, true)).unwrap();
         assert!(out.svg.contains("<svg"));
         assert!(!out.table.rows.is_empty());
     }
 
     #[test]
     fn bad_configs_are_refused() {
-        let mut t = crate::config::parse_toml("times = [11]\nhorizons = [0, 10]\n", "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
-        let e = produce_kl_vs_horizon(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        });
+        let t = testing::config("times = [11]\nhorizons = [0, 10]\n");
+        let e = produce_kl_vs_horizon(&testing::input(t, true));
         assert!(matches!(
             e,
             Err(Error::NotPositive {

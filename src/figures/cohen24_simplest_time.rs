@@ -159,20 +159,12 @@ fn produce_simplest_time(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
 
     #[test]
     fn default_config_runs() {
-        let mut t = crate::config::parse_toml(SIMPLEST_TIME.default_config, "x").unwrap();
-        let h = crate::config::split_header(&mut t, "x").unwrap();
-        assert_eq!(h.simulation.as_deref(), Some(SIMPLEST_TIME.id));
-        let out = produce_simplest_time(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap();
+        let t = testing::default_config(&SIMPLEST_TIME);
+        let out = produce_simplest_time(&testing::input(t, true)).unwrap();
         assert!(out.svg.contains("<svg"));
         assert!(!out.table.rows.is_empty());
     }

@@ -239,24 +239,11 @@ fn produce_tvd_kl(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(spec: &FigureSpec, quick: bool) -> FigureOutput {
-        let mut t = crate::config::parse_toml(spec.default_config, "x").unwrap();
-        let h = crate::config::split_header(&mut t, "x").unwrap();
-        assert_eq!(h.simulation.as_deref(), Some(spec.id));
-        (spec.produce)(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap()
-    }
+    use crate::figures::testing;
 
     #[test]
     fn tvd_kl_default_runs_and_shows_theorem2() {
-        let out = run(&TVD_KL, true);
+        let out = testing::run_default(&TVD_KL, true);
         assert!(
             out.svg.contains("<svg") && out.svg.contains("goodhart figure cohen24-tvd-kl-mass")
         );
@@ -269,19 +256,12 @@ mod tests {
 
     #[test]
     fn bad_configs_are_errors() {
-        let mut t = crate::config::parse_toml(TVD_KL.default_config, "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
+        let mut t = testing::config(TVD_KL.default_config);
         t.insert(
             "tvd_budgets".into(),
             toml::Value::Array(vec![toml::Value::Float(2.0)]),
         );
-        let r = produce_tvd_kl(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        });
+        let r = produce_tvd_kl(&testing::input(t, true));
         assert!(matches!(
             r,
             Err(Error::OutOfRange {

@@ -168,35 +168,20 @@ fn produce_value_vs_budget(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
 
     #[test]
     fn default_config_runs() {
-        let mut t = crate::config::parse_toml(VALUE_VS_BUDGET.default_config, "x").unwrap();
-        let h = crate::config::split_header(&mut t, "x").unwrap();
-        assert_eq!(h.simulation.as_deref(), Some(VALUE_VS_BUDGET.id));
-        let out = produce_value_vs_budget(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap();
+        let t = testing::default_config(&VALUE_VS_BUDGET);
+        let out = produce_value_vs_budget(&testing::input(t, true)).unwrap();
         assert!(out.svg.contains("<svg"));
         assert!(!out.table.rows.is_empty());
     }
 
     #[test]
     fn bad_configs_are_refused() {
-        let mut t = crate::config::parse_toml("k = 10\nn = 10\nmax_budget_nats = -1.0\nbudget_step_nats = 0.5\ntime_codes = ['elias_gamma']\n", "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
-        let e = produce_value_vs_budget(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        });
+        let t = testing::config("k = 10\nn = 10\nmax_budget_nats = -1.0\nbudget_step_nats = 0.5\ntime_codes = ['elias_gamma']\n");
+        let e = produce_value_vs_budget(&testing::input(t, true));
         assert!(matches!(e, Err(Error::OutOfRange { .. })));
     }
 }

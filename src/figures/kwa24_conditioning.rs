@@ -293,20 +293,13 @@ fn y_range(series: &[Series], log: bool) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
     use crate::numerics::{tolerance::assert_close, Tolerance};
 
     #[test]
     fn default_config_shape_and_values() {
-        let mut t = crate::config::parse_toml(SPEC.default_config, "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
-        let out = produce(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap();
+        let t = testing::config(SPEC.default_config);
+        let out = produce(&testing::input(t, true)).unwrap();
         assert!(out.svg.contains("<svg") && out.svg.contains("goodhart figure kwa24-conditioning"));
         // quick: 13 thresholds × (9 pairs + 5 asymptotes)
         assert_eq!(out.table.rows.len(), 13 * 14);
@@ -369,11 +362,8 @@ v = { family = "normal" }
 "#;
         let t = crate::config::parse_toml(toml, "mine.toml").unwrap();
         let out = produce(&FigureInput {
-            config: t,
             origin: "mine.toml".into(),
-            seed: 1,
-            quick: false,
-            observer: &crate::sim::NoObserver,
+            ..testing::input(t, false)
         })
         .unwrap();
         assert_eq!(out.table.rows.len(), 2);
@@ -383,11 +373,8 @@ v = { family = "normal" }
         )
         .unwrap();
         let e = produce(&FigureInput {
-            config: bad,
             origin: "mine.toml".into(),
-            seed: 1,
-            quick: false,
-            observer: &crate::sim::NoObserver,
+            ..testing::input(bad, false)
         });
         assert!(matches!(e, Err(Error::Config(ref m)) if m.contains("bogus")));
     }

@@ -512,6 +512,7 @@ fn fig2_checks() -> Result<Vec<Check>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
 
     #[test]
     fn spec_numbers_reproduced() {
@@ -538,16 +539,8 @@ mod tests {
     #[test]
     fn default_configs_run_quick() {
         for spec in SPECS {
-            let mut t = crate::config::parse_toml(spec.default_config, "x").unwrap();
-            crate::config::split_header(&mut t, "x").unwrap();
-            let out = (spec.produce)(&FigureInput {
-                config: t,
-                origin: "x".into(),
-                seed: 1,
-                quick: true,
-                observer: &crate::sim::NoObserver,
-            })
-            .unwrap();
+            let t = testing::config(spec.default_config);
+            let out = (spec.produce)(&testing::input(t, true)).unwrap();
             assert!(out.svg.contains("<svg"));
             assert!(out.summary["verdict"]["verdict"].is_string());
             assert!(out.summary["hill_at_k"].as_object().unwrap().len() == 11);

@@ -546,6 +546,7 @@ fn produce_sweep(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
     use crate::numerics::{tolerance::assert_close, Tolerance};
 
     fn run(spec: &FigureSpec) -> FigureOutput {
@@ -556,14 +557,7 @@ mod tests {
             Some(spec.id),
             "first line names the id"
         );
-        (spec.produce)(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap()
+        (spec.produce)(&testing::input(t, true)).unwrap()
     }
 
     #[test]
@@ -572,8 +566,7 @@ mod tests {
             assert!(spec
                 .default_config
                 .starts_with(&format!("simulation = \"{}\"\n", spec.id)));
-            let mut t = crate::config::parse_toml(spec.default_config, "x").unwrap();
-            crate::config::split_header(&mut t, "x").unwrap();
+            let t = testing::config(spec.default_config);
             if check == 0 {
                 assert_eq!(
                     crate::config::from_table::<FigA1Config>(t, "x").unwrap(),
@@ -659,11 +652,8 @@ mod tests {
     fn bad_config_is_an_error_naming_the_key() {
         let t = crate::config::parse_toml("stills = [0]", "my.toml").unwrap();
         let e = produce_stills(&FigureInput {
-            config: t,
             origin: "my.toml".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
+            ..testing::input(t, true)
         })
         .err()
         .unwrap();
@@ -679,11 +669,8 @@ mod tests {
         );
         let t = crate::config::parse_toml("dff = 3.0", "my.toml").unwrap();
         let e = produce_sweep(&FigureInput {
-            config: t,
             origin: "my.toml".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
+            ..testing::input(t, true)
         })
         .err()
         .unwrap()
@@ -691,11 +678,8 @@ mod tests {
         assert!(e.contains("dff"), "{e}");
         let t = crate::config::parse_toml("c = 5.0", "my.toml").unwrap();
         let e = produce_sweep(&FigureInput {
-            config: t,
             origin: "my.toml".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
+            ..testing::input(t, true)
         })
         .err()
         .unwrap();

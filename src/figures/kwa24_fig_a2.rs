@@ -279,20 +279,13 @@ fn region_labels(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
     use crate::numerics::{tolerance::assert_close, Tolerance};
     use crate::theory::goodhart::conditioning::ln_joint_mass;
 
     fn run() -> FigureOutput {
-        let mut t = crate::config::parse_toml(SPEC.default_config, "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
-        produce(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap()
+        let t = testing::config(SPEC.default_config);
+        produce(&testing::input(t, true)).unwrap()
     }
 
     #[test]

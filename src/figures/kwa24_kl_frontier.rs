@@ -309,20 +309,13 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
     use crate::numerics::{tolerance::assert_close, Tolerance};
 
     #[test]
     fn default_config_shape_and_values() {
-        let mut t = crate::config::parse_toml(SPEC.default_config, "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
-        let out = produce(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap();
+        let t = testing::config(SPEC.default_config);
+        let out = produce(&testing::input(t, true)).unwrap();
         assert!(out.svg.contains("<svg") && out.svg.contains("goodhart figure kwa24-kl-frontier"));
         // quick: 12 light points + 2 schedules × 12 thresholds (all with m < 1 from t = 5)
         assert_eq!(out.table.rows.len(), 12 + 2 * 12);

@@ -345,6 +345,7 @@ fn produce(input: &FigureInput<'_>) -> Result<FigureOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::testing;
     use crate::numerics::{tolerance::assert_close, Tolerance};
 
     #[test]
@@ -368,16 +369,8 @@ mod tests {
 
     #[test]
     fn default_config_runs_quick() {
-        let mut t = crate::config::parse_toml(SPEC.default_config, "x").unwrap();
-        crate::config::split_header(&mut t, "x").unwrap();
-        let out = produce(&FigureInput {
-            config: t,
-            origin: "x".into(),
-            seed: 1,
-            quick: true,
-            observer: &crate::sim::NoObserver,
-        })
-        .unwrap();
+        let t = testing::config(SPEC.default_config);
+        let out = produce(&testing::input(t, true)).unwrap();
         assert!(out.svg.contains("<svg"));
         // 2 pairs × (15 betas + 5 budgets)
         assert_eq!(out.table.rows.len(), 2 * 20);

@@ -21,4 +21,6 @@ pub mod kwa24_kl_frontier;
 pub mod kwa24_tilt;
 pub mod tails;
 
+#[cfg(test)]
+pub(crate) use registry::testing;
 pub use registry::{run_figure, write_index, FigureInput, FigureOutput, FigureSpec, RunOptions};

@@ -151,3 +151,41 @@ pub fn write_index(dir: &Path, provs: &[Provenance]) -> Result<()> {
     s.push_str("\nAlso here: `report.json` and `report.md` (the theorem report).\n");
     write_atomic(&dir.join("README.md"), s.as_bytes())
 }
+
+/// What the producers' unit tests share: the input a test gives a producer and the parsed
+/// default or inline configs (before these, each figure file wrote them out by hand).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{FigureInput, FigureOutput, FigureSpec};
+
+    /// A producer's input in a unit test: origin `x`, seed 1, no progress sink.
+    pub fn input(config: toml::Table, quick: bool) -> FigureInput<'static> {
+        FigureInput {
+            config,
+            origin: "x".into(),
+            seed: 1,
+            quick,
+            observer: &crate::sim::NoObserver,
+        }
+    }
+
+    /// `text` parsed as a figure config, its header (`simulation`, `seed`, …) split off.
+    pub fn config(text: &str) -> toml::Table {
+        let mut t = crate::config::parse_toml(text, "x").unwrap();
+        crate::config::split_header(&mut t, "x").unwrap();
+        t
+    }
+
+    /// The spec's embedded default config, header split off; the header must name the spec.
+    pub fn default_config(spec: &FigureSpec) -> toml::Table {
+        let mut t = crate::config::parse_toml(spec.default_config, "x").unwrap();
+        let h = crate::config::split_header(&mut t, "x").unwrap();
+        assert_eq!(h.simulation.as_deref(), Some(spec.id));
+        t
+    }
+
+    /// The spec's producer on its default config.
+    pub fn run_default(spec: &FigureSpec, quick: bool) -> FigureOutput {
+        (spec.produce)(&input(default_config(spec), quick)).unwrap()
+    }
+}
