@@ -23,12 +23,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Cycles that still exist and are scheduled for removal; the test fails if a cycle appears that is
-/// not listed here, and also if a listed one has gone (so the list only shrinks).
-const KNOWN_CYCLES: &[&[&str]] = &[
-    // None remain (issue 10 removed the last four). A new cycle fails the test.
-];
-
 /// The root crate's top-level modules, bottom layer first (the crate map in `src/lib.rs`). A module
 /// may import only from layers below its own; modules in one layer do not import each other.
 const LAYERS: &[&[&str]] = &[
@@ -366,7 +360,6 @@ fn describe(g: &Graph, comp: &[String]) -> String {
 #[test]
 fn no_import_cycles_between_modules() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut found = Vec::new();
     let mut report = String::new();
     for (name, root) in [
         ("goodhart", base.join("src")),
@@ -387,22 +380,12 @@ fn no_import_cycles_between_modules() {
             let g = graph_at_depth(&refs, depth);
             for comp in cycles(&g) {
                 report.push_str(&format!("{name} (depth {depth}): {}", describe(&g, &comp)));
-                if !found.contains(&comp) {
-                    found.push(comp);
-                }
             }
         }
     }
-    let known: Vec<Vec<String>> = KNOWN_CYCLES
-        .iter()
-        .map(|c| c.iter().map(|s| s.to_string()).collect())
-        .collect();
-    let new: Vec<_> = found.iter().filter(|c| !known.contains(c)).collect();
-    let gone: Vec<_> = known.iter().filter(|c| !found.contains(c)).collect();
-    assert!(new.is_empty(), "import cycles between modules:\n{report}");
     assert!(
-        gone.is_empty(),
-        "cycles {gone:?} are gone: remove them from KNOWN_CYCLES"
+        report.is_empty(),
+        "import cycles between modules:\n{report}"
     );
 }
 
